@@ -56,8 +56,12 @@ def _make_serializer() -> SerializerPipeline:
 
     stage = CattrStage(make_converter, decode_content=True)
     # As requests-cache does for JSON: bytes as base64 (cattrs' default base85 is slow).
-    stage.converter.register_unstructure_hook(bytes, lambda v: base64.b64encode(v).decode() if v else None)
-    stage.converter.register_structure_hook(bytes, lambda v, _: base64.b64decode(v.encode()) if v else b"")
+    stage.converter.register_unstructure_hook(
+        bytes, lambda v: base64.b64encode(v).decode() if v else None
+    )
+    stage.converter.register_structure_hook(
+        bytes, lambda v, _: base64.b64decode(v.encode()) if v else b""
+    )
     return SerializerPipeline(
         [stage, Stage(dumps=lambda obj: orjson.dumps(obj).decode(), loads=orjson.loads)],
         name="aitoearn-json",
@@ -114,7 +118,9 @@ class TaskCache:
         Seconds to wait for another writer before raising :class:`CacheError`.
     """
 
-    def __init__(self, path: str | Path, *, scope: str, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> None:
+    def __init__(
+        self, path: str | Path, *, scope: str, lock_timeout: float = DEFAULT_LOCK_TIMEOUT
+    ) -> None:
         self.path = Path(path)
         self.scope = scope
         self.lock_timeout = lock_timeout
@@ -128,7 +134,9 @@ class TaskCache:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as error:
-            raise self._error(f"cannot create its folder ({error.strerror or error})", writable=True) from None
+            raise self._error(
+                f"cannot create its folder ({error.strerror or error})", writable=True
+            ) from None
         try:
             self._connection = self._connect()
         except sqlite3.DatabaseError as error:
@@ -168,7 +176,9 @@ class TaskCache:
                 if extra.exists():
                     extra.replace(aside.with_name(aside.name + suffix))
         except OSError as move_error:
-            raise self._error(f"is unreadable ({error}) and could not be moved aside ({move_error})") from None
+            raise self._error(
+                f"is unreadable ({error}) and could not be moved aside ({move_error})"
+            ) from None
         warnings.warn(
             f"cache file {self.path} was unreadable ({error}); it was moved to {aside} and a new "
             "cache was started. Answers are fetched again as needed.",
@@ -217,7 +227,9 @@ class TaskCache:
         prefix_length = len(cache_key(self.scope, ""))
         try:
             for start in range(0, len(task_ids), _CHUNK):
-                keys = [cache_key(self.scope, task_id) for task_id in task_ids[start : start + _CHUNK]]
+                keys = [
+                    cache_key(self.scope, task_id) for task_id in task_ids[start : start + _CHUNK]
+                ]
                 marks = ",".join("?" * len(keys))
                 with self._using() as connection:
                     rows = connection.execute(
@@ -237,7 +249,8 @@ class TaskCache:
         try:
             with self._using() as connection:
                 row = connection.execute(
-                    "SELECT COUNT(*) FROM responses WHERE key >= ? AND key < ?", (low, low[:-1] + ";")
+                    "SELECT COUNT(*) FROM responses WHERE key >= ? AND key < ?",
+                    (low, low[:-1] + ";"),
                 ).fetchone()
         except _Rebuilt:
             return 0
@@ -262,7 +275,11 @@ class TaskCache:
         stored.created_at = created
         stored.request.headers = CaseInsensitiveDict()  # the API key travels in a request header
         stored.headers = CaseInsensitiveDict(
-            {name: stored.headers[name] for name in _KEPT_RESPONSE_HEADERS if name in stored.headers}
+            {
+                name: stored.headers[name]
+                for name in _KEPT_RESPONSE_HEADERS
+                if name in stored.headers
+            }
         )
         value = SERIALIZER.dumps(stored)
         expires_unix = None if expires is None else int(expires.timestamp())

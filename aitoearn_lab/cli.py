@@ -42,13 +42,17 @@ def _friendly(command: F) -> F:
             click.echo(f"error: {error}", err=True)
             sys.exit(EXIT_USAGE)
         except KeyboardInterrupt:
-            click.echo("\ninterrupted: every answer received so far is saved in the cache", err=True)
+            click.echo(
+                "\ninterrupted: every answer received so far is saved in the cache", err=True
+            )
             sys.exit(EXIT_INTERRUPTED)
 
     return wrapper  # type: ignore[return-value]
 
 
-def _show_warning(message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any) -> None:
+def _show_warning(
+    message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any
+) -> None:
     click.echo(f"warning: {message}", err=True)
 
 
@@ -66,14 +70,55 @@ def cli() -> None:
 def connection_options(command: F) -> F:
     """The options every command that talks to the API shares."""
     options = [
-        click.option("--base-url", metavar="URL", help="API base URL (default: AITOEARN_BASE_URL or the region's site)."),
-        click.option("--region", type=click.Choice(["intl", "cn"]), default=None, help="intl = aitoearn.ai, cn = aitoearn.cn."),
-        click.option("--cache", "cache_path", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Cache file (default: AITOEARN_LAB_CACHE or the user cache folder)."),
+        click.option(
+            "--base-url",
+            metavar="URL",
+            help="API base URL (default: AITOEARN_BASE_URL or the region's site).",
+        ),
+        click.option(
+            "--region",
+            type=click.Choice(["intl", "cn"]),
+            default=None,
+            help="intl = aitoearn.ai, cn = aitoearn.cn.",
+        ),
+        click.option(
+            "--cache",
+            "cache_path",
+            type=click.Path(dir_okay=False, path_type=Path),
+            default=None,
+            help="Cache file (default: AITOEARN_LAB_CACHE or the user cache folder).",
+        ),
         click.option("--no-cache", is_flag=True, help="Do not read or write the cache."),
-        click.option("--pending-ttl", type=click.FloatRange(min=0), default=DEFAULT_PENDING_TTL, show_default=True, metavar="SECONDS", help="Re-ask unfinished tasks whose answer is older than this."),
-        click.option("--workers", type=click.IntRange(min=1, max=256), default=DEFAULT_WORKERS, show_default=True, help="Concurrent requests."),
-        click.option("--max-rps", type=click.FloatRange(min=0, min_open=True), default=None, metavar="R", help="Cap on requests per second."),
-        click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=DEFAULT_TIMEOUT, show_default=True, metavar="S", help="Per-request timeout in seconds."),
+        click.option(
+            "--pending-ttl",
+            type=click.FloatRange(min=0),
+            default=DEFAULT_PENDING_TTL,
+            show_default=True,
+            metavar="SECONDS",
+            help="Re-ask unfinished tasks whose answer is older than this.",
+        ),
+        click.option(
+            "--workers",
+            type=click.IntRange(min=1, max=256),
+            default=DEFAULT_WORKERS,
+            show_default=True,
+            help="Concurrent requests.",
+        ),
+        click.option(
+            "--max-rps",
+            type=click.FloatRange(min=0, min_open=True),
+            default=None,
+            metavar="R",
+            help="Cap on requests per second.",
+        ),
+        click.option(
+            "--timeout",
+            type=click.FloatRange(min=0, min_open=True),
+            default=DEFAULT_TIMEOUT,
+            show_default=True,
+            metavar="S",
+            help="Per-request timeout in seconds.",
+        ),
     ]
     for option in reversed(options):
         command = option(command)
@@ -82,8 +127,17 @@ def connection_options(command: F) -> F:
 
 @cli.command()
 @click.argument("ids", nargs=-1)
-@click.option("--ids-file", type=click.File("r", encoding="utf-8-sig"), help="File of IDs, one per line, or a CSV with a taskId, task_id or id column; - for stdin.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the tasks to .csv, .parquet or .jsonl (default: CSV on stdout).")
+@click.option(
+    "--ids-file",
+    type=click.File("r", encoding="utf-8-sig"),
+    help="File of IDs, one per line, or a CSV with a taskId, task_id or id column; - for stdin.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the tasks to .csv, .parquet or .jsonl (default: CSV on stdout).",
+)
 @connection_options
 @click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
 @_friendly
@@ -138,7 +192,9 @@ def fetch(
         format_for_csv(tasks).to_csv(sys.stdout, index=False)
     click.echo(stats.describe(), err=True)
     if not stats.complete:
-        click.echo(f"{stats.failed} ID(s) got no definitive answer; see the fetch_error column", err=True)
+        click.echo(
+            f"{stats.failed} ID(s) got no definitive answer; see the fetch_error column", err=True
+        )
         sys.exit(EXIT_INCOMPLETE)
 
 
@@ -161,30 +217,90 @@ def read_id_lines(handle: io.TextIOBase | Any) -> Iterator[str]:
 
 
 @cli.command()
-@click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"), show_default=True, help="Folder for the results.")
-@click.option("--tasks", type=click.IntRange(min=1), default=2000, show_default=True, help="Tasks in the simulated world.")
+@click.option(
+    "-o",
+    "--output",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("reports"),
+    show_default=True,
+    help="Folder for the results.",
+)
+@click.option(
+    "--tasks",
+    type=click.IntRange(min=1),
+    default=2000,
+    show_default=True,
+    help="Tasks in the simulated world.",
+)
 @click.option("--seed", type=int, default=7, show_default=True, help="Seed of the simulated world.")
-@click.option("--speed", type=click.FloatRange(min=0, min_open=True), default=30.0, show_default=True, help="How much faster than real time simulated tasks run.")
+@click.option(
+    "--speed",
+    type=click.FloatRange(min=0, min_open=True),
+    default=30.0,
+    show_default=True,
+    help="How much faster than real time simulated tasks run.",
+)
 @click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
 @_friendly
 def demo(out_dir: Path, tasks: int, seed: int, speed: float, no_progress: bool) -> None:
     """Run the whole job against the embedded simulator (no network, no API key)."""
     from aitoearn_lab.demo import run_demo
 
-    run_demo(out_dir, tasks=tasks, seed=seed, speed=speed, progress=not no_progress, echo=click.echo)
+    run_demo(
+        out_dir, tasks=tasks, seed=seed, speed=speed, progress=not no_progress, echo=click.echo
+    )
 
 
 @cli.command()
-@click.option("--port", type=click.IntRange(min=0, max=65535), default=0, show_default=True, help="0 picks a free port.")
+@click.option(
+    "--port",
+    type=click.IntRange(min=0, max=65535),
+    default=0,
+    show_default=True,
+    help="0 picks a free port.",
+)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--tasks", type=click.IntRange(min=0), default=1000, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--speed", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True, help="How much faster than real time tasks run.")
-@click.option("--faults", default="", metavar="SPEC", help='e.g. "5xx=0.1,429=0.05,drop=0.02,malformed=0.02,timeout=0.01,latency=0.15,first-only".')
-@click.option("--timestamps", type=click.Choice(["separate", "public-code"]), default="separate", show_default=True, help="public-code: startedAt equals submittedAt, as the platform's public code fills it.")
-@click.option("--ids-file", type=click.Path(dir_okay=False, path_type=Path), default=Path("simulator-task-ids.txt"), show_default=True, help="Where to write the task IDs.")
+@click.option(
+    "--speed",
+    type=click.FloatRange(min=0, min_open=True),
+    default=1.0,
+    show_default=True,
+    help="How much faster than real time tasks run.",
+)
+@click.option(
+    "--faults",
+    default="",
+    metavar="SPEC",
+    help='e.g. "5xx=0.1,429=0.05,drop=0.02,malformed=0.02,timeout=0.01,latency=0.15,first-only".',
+)
+@click.option(
+    "--timestamps",
+    type=click.Choice(["separate", "public-code"]),
+    default="separate",
+    show_default=True,
+    help="public-code: startedAt equals submittedAt, as the platform's public code fills it.",
+)
+@click.option(
+    "--ids-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("simulator-task-ids.txt"),
+    show_default=True,
+    help="Where to write the task IDs.",
+)
 @_friendly
-def simulate(port: int, host: str, tasks: int, seed: int, speed: float, faults: str, timestamps: str, ids_file: Path) -> None:
+def simulate(
+    port: int,
+    host: str,
+    tasks: int,
+    seed: int,
+    speed: float,
+    faults: str,
+    timestamps: str,
+    ids_file: Path,
+) -> None:
     """Run the simulated AiToEarn server in the foreground until Ctrl-C."""
     from aitoearn_lab.simulator import FaultPlan, Simulator
 
@@ -192,7 +308,15 @@ def simulate(port: int, host: str, tasks: int, seed: int, speed: float, faults: 
         plan = FaultPlan.parse(faults)
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--faults") from None
-    sim = Simulator(tasks=tasks, seed=seed, speed=speed, faults=plan, timestamps=timestamps, host=host, port=port)  # type: ignore[arg-type]
+    sim = Simulator(
+        tasks=tasks,
+        seed=seed,
+        speed=speed,
+        faults=plan,
+        timestamps=timestamps,
+        host=host,
+        port=port,
+    )  # type: ignore[arg-type]
     sim.start()
     sim.write_task_ids(ids_file)
     click.echo(f"base URL: {sim.base_url}")
@@ -212,7 +336,13 @@ def cache() -> None:
 
 
 @cache.command("info")
-@click.option("--cache", "cache_path", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Cache file (default: AITOEARN_LAB_CACHE or the user cache folder).")
+@click.option(
+    "--cache",
+    "cache_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Cache file (default: AITOEARN_LAB_CACHE or the user cache folder).",
+)
 @click.option("--base-url", metavar="URL")
 @click.option("--region", type=click.Choice(["intl", "cn"]), default=None)
 @_friendly
@@ -222,13 +352,23 @@ def cache_info(cache_path: Path | None, base_url: str | None, region: str | None
 
     with Client(base_url=base_url, region=region, cache=cache_path) as client:
         click.echo(f"cache file: {client.cache_path}")
-        size = client.cache_path.stat().st_size if client.cache_path and client.cache_path.exists() else 0
+        size = (
+            client.cache_path.stat().st_size
+            if client.cache_path and client.cache_path.exists()
+            else 0
+        )
         click.echo(f"size: {size / 1e6:.1f} MB")
         click.echo(f"answers for this key and site: {client.cache_size()}")
 
 
 @cache.command("clear")
-@click.option("--cache", "cache_path", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Cache file (default: AITOEARN_LAB_CACHE or the user cache folder).")
+@click.option(
+    "--cache",
+    "cache_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Cache file (default: AITOEARN_LAB_CACHE or the user cache folder).",
+)
 @click.option("--base-url", metavar="URL")
 @click.option("--region", type=click.Choice(["intl", "cn"]), default=None)
 @_friendly

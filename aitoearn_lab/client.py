@@ -101,7 +101,9 @@ class Outcome:
     @property
     def settled(self) -> bool:
         """A definitive answer: a task, a malformed ID (10002) or no such task (12302)."""
-        return self.record is not None or isinstance(self.error, InvalidTaskIdError | TaskNotFoundError)
+        return self.record is not None or isinstance(
+            self.error, InvalidTaskIdError | TaskNotFoundError
+        )
 
 
 @dataclass(slots=True)
@@ -128,7 +130,11 @@ class FetchStats:
 
     def describe(self) -> str:
         """One line for a person."""
-        parts = [f"{self.unique} unique IDs", f"{self.cache_hits} from cache", f"{self.fetched} fetched"]
+        parts = [
+            f"{self.unique} unique IDs",
+            f"{self.cache_hits} from cache",
+            f"{self.fetched} fetched",
+        ]
         if self.retries:
             parts.append(f"{self.retries} retries")
         if self.rejected:
@@ -206,7 +212,11 @@ class Client:
         self._sleep = sleep
         self.cache_path: Path | None = resolve_cache_path(cache)
         self._cache = (
-            TaskCache(self.cache_path, scope=key_scope(self.__api_key, self.base_url), lock_timeout=lock_timeout)
+            TaskCache(
+                self.cache_path,
+                scope=key_scope(self.__api_key, self.base_url),
+                lock_timeout=lock_timeout,
+            )
             if self.cache_path is not None
             else None
         )
@@ -227,7 +237,9 @@ class Client:
         adapter = HTTPAdapter(pool_connections=2, pool_maxsize=self.settings.workers, max_retries=0)
         session.mount("http://", adapter)
         session.mount("https://", adapter)
-        session.headers.update({"Accept": "application/json", "User-Agent": f"aitoearn-lab/{__version__}"})
+        session.headers.update(
+            {"Accept": "application/json", "User-Agent": f"aitoearn-lab/{__version__}"}
+        )
         return session
 
     def __repr__(self) -> str:
@@ -354,7 +366,9 @@ class Client:
                 bar.update(1)
                 if not outcome.settled:
                     stats.failed += 1
-                bar.set_postfix_str(f"cached={stats.cache_hits}, failed={stats.failed}", refresh=False)
+                bar.set_postfix_str(
+                    f"cached={stats.cache_hits}, failed={stats.failed}", refresh=False
+                )
         finally:
             bar.close()
             stats.elapsed_s = time.perf_counter() - started
@@ -388,7 +402,9 @@ class Client:
         pending = iter(task_ids)
         in_flight: dict[Future[Outcome], str] = {}
         limit = self.settings.workers * 2
-        pool = ThreadPoolExecutor(max_workers=self.settings.workers, thread_name_prefix="aitoearn-fetch")
+        pool = ThreadPoolExecutor(
+            max_workers=self.settings.workers, thread_name_prefix="aitoearn-fetch"
+        )
 
         def fill() -> None:
             while len(in_flight) < limit and not stop.is_set():
@@ -434,7 +450,9 @@ class Client:
             outcome.attempts += 1
             delay: float | None = None
             try:
-                response = self._session.get(url, timeout=(min(settings.timeout, 10.0), settings.timeout))
+                response = self._session.get(
+                    url, timeout=(min(settings.timeout, 10.0), settings.timeout)
+                )
             except _NETWORK_ERRORS as error:
                 problem = _describe_network_error(error)
                 http_status = None
@@ -450,7 +468,9 @@ class Client:
                         code = envelope["code"]
                         if code == schema.CODE_OK:
                             try:
-                                outcome.record = schema.validate_task(envelope.get("data"), task_id=task_id)
+                                outcome.record = schema.validate_task(
+                                    envelope.get("data"), task_id=task_id
+                                )
                             except ResponseValidationError as error:
                                 outcome.error = error
                                 return outcome
@@ -466,7 +486,9 @@ class Client:
                 elif response.status_code == 429 or response.status_code >= 500:
                     problem = f"HTTP {response.status_code} {response.reason or ''}".strip()
                     delay = retry_after_seconds(
-                        response.headers.get("Retry-After"), now=time.time(), cap=settings.max_retry_after
+                        response.headers.get("Retry-After"),
+                        now=time.time(),
+                        cap=settings.max_retry_after,
                     )
                 else:
                     outcome.fetched_at = self._clock()
@@ -529,23 +551,33 @@ def _local_problem(task_id: str) -> InvalidTaskIdError | None:
     if problem is None:
         return None
     return InvalidTaskIdError(
-        f"rejected without a request: {problem}", code=schema.CODE_VALIDATION_FAILED, task_id=task_id[:80]
+        f"rejected without a request: {problem}",
+        code=schema.CODE_VALIDATION_FAILED,
+        task_id=task_id[:80],
     )
 
 
 def _api_error(envelope: dict[str, Any], task_id: str) -> APIError:
     code = envelope["code"]
     message = envelope.get("message")
-    text = message[:300] if isinstance(message, str) and message else schema.CODE_MESSAGES.get(code, "error")
+    text = (
+        message[:300]
+        if isinstance(message, str) and message
+        else schema.CODE_MESSAGES.get(code, "error")
+    )
     request_id = envelope.get("requestId")
     request_id = request_id[:64] if isinstance(request_id, str) else None
-    return _ERROR_FOR_CODE.get(code, APIError)(text, code=code, task_id=task_id, request_id=request_id)
+    return _ERROR_FOR_CODE.get(code, APIError)(
+        text, code=code, task_id=task_id, request_id=request_id
+    )
 
 
 def _describe_network_error(error: Exception) -> str:
     if isinstance(error, requests.Timeout):
         return "timed out"
-    if isinstance(error, requests.exceptions.ChunkedEncodingError | requests.exceptions.ContentDecodingError):
+    if isinstance(
+        error, requests.exceptions.ChunkedEncodingError | requests.exceptions.ContentDecodingError
+    ):
         return "answer cut off mid-body"
     return "connection dropped or refused"
 

@@ -80,9 +80,7 @@ def resolve_base_url(base_url: str | None, region: str | None) -> str:
     if not url:
         region = region or DEFAULT_REGION
         if region not in REGIONS:
-            raise ConfigurationError(
-                f"region must be one of {sorted(REGIONS)}, got {region!r}"
-            )
+            raise ConfigurationError(f"region must be one of {sorted(REGIONS)}, got {region!r}")
         return REGIONS[region]
     parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.netloc:

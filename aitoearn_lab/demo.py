@@ -36,7 +36,9 @@ def run_demo(
             first = client.fetch(sim.task_ids, progress=progress)
             echo("first fetch:  " + client.last_fetch.describe())
         # pending_ttl=0: ask again for every unfinished task, however recent its answer.
-        with Client(api_key=sim.api_key, base_url=sim.base_url, cache=cache_file, pending_ttl=0) as client:
+        with Client(
+            api_key=sim.api_key, base_url=sim.base_url, cache=cache_file, pending_ttl=0
+        ) as client:
             tasks_df = client.fetch(sim.task_ids, progress=False)
             second = client.last_fetch
         newly_done = int((~first["is_terminal"] & tasks_df["is_terminal"]).sum())

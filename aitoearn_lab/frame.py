@@ -107,7 +107,9 @@ def to_frame(records: Iterable[dict[str, Any] | None]) -> pd.DataFrame:
     return build_frame(list(records))
 
 
-def build_frame(records: list[dict[str, Any] | None], info: FetchInfo | None = None) -> pd.DataFrame:
+def build_frame(
+    records: list[dict[str, Any] | None], info: FetchInfo | None = None
+) -> pd.DataFrame:
     """:func:`to_frame` with how each row was fetched (task ID asked, code, error, time, cache)."""
     n = len(records)
     anomalies: dict[int, list[str]] = {}
@@ -152,10 +154,16 @@ def build_frame(records: list[dict[str, Any] | None], info: FetchInfo | None = N
 
     task_ids = strings(rows, "id", "id")
     if info is not None:
-        task_ids = [asked if asked is not None else got for asked, got in zip(info.task_ids, task_ids, strict=True)]
+        task_ids = [
+            asked if asked is not None else got
+            for asked, got in zip(info.task_ids, task_ids, strict=True)
+        ]
     status = strings(rows, "status", "status")
     state_of = {value: canonical_state(value) for value in set(status)}
-    states = [state_of[value] if record is not None else None for record, value in zip(records, status, strict=True)]
+    states = [
+        state_of[value] if record is not None else None
+        for record, value in zip(records, status, strict=True)
+    ]
     if "unknown" in state_of.values():
         for index, state in enumerate(states):
             if state == "unknown":
@@ -183,7 +191,10 @@ def build_frame(records: list[dict[str, Any] | None], info: FetchInfo | None = N
     audios = _lists(inputs, "audios", flag)
     videos = _lists(inputs, "videos", flag)
     video_url = strings(inputs, "videoUrl", "input.videoUrl")
-    n_videos = [len(v) if v is not None else (1 if u is not None else 0) for v, u in zip(videos, video_url, strict=True)]
+    n_videos = [
+        len(v) if v is not None else (1 if u is not None else 0)
+        for v, u in zip(videos, video_url, strict=True)
+    ]
 
     columns: dict[str, Any] = {
         "task_id": pd.array(task_ids, dtype="str"),
@@ -213,13 +224,16 @@ def build_frame(records: list[dict[str, Any] | None], info: FetchInfo | None = N
         "input_video_url": pd.array(video_url, dtype="str"),
         "input_videos": _object_column(videos),
         "n_images": np.array(
-            [len(a or ()) + len(b or ()) for a, b in zip(image, images, strict=True)], dtype=np.int16
+            [len(a or ()) + len(b or ()) for a, b in zip(image, images, strict=True)],
+            dtype=np.int16,
         ),
         "n_audios": np.array([len(a or ()) for a in audios], dtype=np.int16),
         "n_videos": np.array(n_videos, dtype=np.int16),
     }
     if info is None:
-        columns["api_code"] = pd.array([0 if r is not None else None for r in records], dtype="Int64")
+        columns["api_code"] = pd.array(
+            [0 if r is not None else None for r in records], dtype="Int64"
+        )
         columns["fetch_error"] = pd.array([None] * n, dtype="str")
         columns["fetched_at"] = pd.Series(pd.NaT, index=range(n), dtype="datetime64[ms, UTC]").array
         columns["from_cache"] = np.zeros(n, dtype=bool)
@@ -239,7 +253,9 @@ def build_frame(records: list[dict[str, Any] | None], info: FetchInfo | None = N
 
 def _timestamps(values: list[str | None], label: str, flag: Any) -> pd.Series:
     """ISO 8601 strings -> UTC timestamps (ms); NaT and an anomaly for what does not parse."""
-    parsed = pd.to_datetime(pd.Series(values, dtype=object), utc=True, format="ISO8601", errors="coerce")
+    parsed = pd.to_datetime(
+        pd.Series(values, dtype=object), utc=True, format="ISO8601", errors="coerce"
+    )
     if not isinstance(parsed.dtype, pd.DatetimeTZDtype):  # every value missing
         parsed = pd.Series(pd.NaT, index=range(len(values)), dtype="datetime64[ms, UTC]")
     parsed = parsed.astype("datetime64[ms, UTC]")

@@ -9,7 +9,9 @@ from collections.abc import Callable
 from email.utils import parsedate_to_datetime
 
 
-def backoff_delay(attempt: int, *, base: float, cap: float, rng: random.Random | None = None) -> float:
+def backoff_delay(
+    attempt: int, *, base: float, cap: float, rng: random.Random | None = None
+) -> float:
     """Exponential backoff with jitter: about ``base * 2**attempt``, never above ``cap``.
 
     The jitter (a factor between 0.5 and 1.5) keeps workers that failed together from

@@ -152,7 +152,12 @@ def parse_envelope(body: bytes) -> dict[str, Any]:
 
 def success_envelope(data: Mapping[str, Any], *, request_id: str) -> dict[str, Any]:
     """The envelope of a successful answer (no ``timestamp``, as the server sends it)."""
-    return {"code": CODE_OK, "message": CODE_MESSAGES[CODE_OK], "data": data, "requestId": request_id}
+    return {
+        "code": CODE_OK,
+        "message": CODE_MESSAGES[CODE_OK],
+        "data": data,
+        "requestId": request_id,
+    }
 
 
 def error_envelope(code: int, *, request_id: str, timestamp_ms: int) -> dict[str, Any]:

@@ -20,7 +20,13 @@ import orjson
 import pandas as pd
 
 from aitoearn_lab.errors import ConfigurationError
-from aitoearn_lab.frame import CATEGORY_COLUMNS, COLUMNS, LATENCY_COLUMNS, LIST_COLUMNS, TIME_COLUMNS
+from aitoearn_lab.frame import (
+    CATEGORY_COLUMNS,
+    COLUMNS,
+    LATENCY_COLUMNS,
+    LIST_COLUMNS,
+    TIME_COLUMNS,
+)
 from aitoearn_lab.schema import STATES
 
 FORMATS: Final = (".csv", ".parquet", ".jsonl")
@@ -45,7 +51,9 @@ def format_for_csv(df: pd.DataFrame) -> pd.DataFrame:
     out: dict[str, Any] = {}
     for name in df.columns:
         column = df[name]
-        if isinstance(column.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_any_dtype(column):
+        if isinstance(column.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_any_dtype(
+            column
+        ):
             out[name] = _iso(column)
         elif pd.api.types.is_bool_dtype(column) or pd.api.types.is_numeric_dtype(column):
             out[name] = column.astype(object).where(column.notna(), None)
@@ -56,7 +64,9 @@ def format_for_csv(df: pd.DataFrame) -> pd.DataFrame:
 
 def write_csv(df: pd.DataFrame, path: str | os.PathLike[str], *, index: bool = False) -> Path:
     """Write any DataFrame as a spreadsheet-safe UTF-8 CSV; return the path."""
-    return _atomic(Path(path), lambda tmp: format_for_csv(df).to_csv(tmp, index=index, encoding="utf-8"))
+    return _atomic(
+        Path(path), lambda tmp: format_for_csv(df).to_csv(tmp, index=index, encoding="utf-8")
+    )
 
 
 def read_csv(path: str | os.PathLike[str]) -> pd.DataFrame:
@@ -67,8 +77,15 @@ def read_csv(path: str | os.PathLike[str]) -> pd.DataFrame:
         texts = raw[name].tolist()
         values = [None if text == "" else restore(text) for text in texts]
         numeric = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce")
-        all_numbers = all(v is None or (t[:1] != "'" and not pd.isna(n)) for v, t, n in zip(values, texts, numeric, strict=True))
-        out[name] = numeric if all_numbers and any(v is not None for v in values) else pd.array(values, dtype="str")
+        all_numbers = all(
+            v is None or (t[:1] != "'" and not pd.isna(n))
+            for v, t, n in zip(values, texts, numeric, strict=True)
+        )
+        out[name] = (
+            numeric
+            if all_numbers and any(v is not None for v in values)
+            else pd.array(values, dtype="str")
+        )
     return pd.DataFrame(out)
 
 
@@ -103,7 +120,9 @@ def read_tasks(path: str | os.PathLike[str]) -> pd.DataFrame:
         frame = pd.read_parquet(path)
         for name in LIST_COLUMNS:
             if name in frame:
-                frame[name] = _object([None if v is None else [str(x) for x in v] for v in frame[name]])
+                frame[name] = _object(
+                    [None if v is None else [str(x) for x in v] for v in frame[name]]
+                )
         return _typed(frame, parse_lists=False)
     if kind == ".jsonl":
         with path.open("rb") as handle:
@@ -111,7 +130,9 @@ def read_tasks(path: str | os.PathLike[str]) -> pd.DataFrame:
         frame = pd.DataFrame(rows, columns=list(rows[0]) if rows else list(COLUMNS))
         return _typed(frame, parse_lists=False)
     raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
-    frame = pd.DataFrame({name: [None if t == "" else restore(t) for t in raw[name]] for name in raw.columns})
+    frame = pd.DataFrame(
+        {name: [None if t == "" else restore(t) for t in raw[name]] for name in raw.columns}
+    )
     return _typed(frame, parse_lists=True)
 
 
@@ -119,7 +140,9 @@ def output_kind(path: Path) -> str:
     """The format of a tasks file from its suffix, or a clear error naming the allowed ones."""
     suffix = path.suffix.lower()
     if suffix not in FORMATS:
-        raise ConfigurationError(f"output must end in one of {', '.join(FORMATS)}, got {path.name!r}")
+        raise ConfigurationError(
+            f"output must end in one of {', '.join(FORMATS)}, got {path.name!r}"
+        )
     return suffix
 
 
@@ -129,7 +152,9 @@ def _typed(frame: pd.DataFrame, *, parse_lists: bool) -> pd.DataFrame:
     for name in frame.columns:
         values = frame[name]
         if name in TIME_COLUMNS:
-            out[name] = pd.to_datetime(values, utc=True, format="ISO8601").astype("datetime64[ms, UTC]")
+            out[name] = pd.to_datetime(values, utc=True, format="ISO8601").astype(
+                "datetime64[ms, UTC]"
+            )
         elif name in _FLOAT_COLUMNS:
             out[name] = pd.to_numeric(values, errors="coerce").astype("float64")
         elif name in _INT_COLUMNS:
@@ -137,7 +162,9 @@ def _typed(frame: pd.DataFrame, *, parse_lists: bool) -> pd.DataFrame:
         elif name == "api_code":
             out[name] = pd.array(pd.to_numeric(values), dtype="Int64")
         elif name in _BOOL_COLUMNS:
-            out[name] = np.array([v is True or v == "True" or v == "true" for v in values], dtype=bool)
+            out[name] = np.array(
+                [v is True or v == "True" or v == "true" for v in values], dtype=bool
+            )
         elif name in LIST_COLUMNS:
             if parse_lists:
                 out[name] = _object([None if v is None else orjson.loads(v) for v in values])
@@ -146,9 +173,13 @@ def _typed(frame: pd.DataFrame, *, parse_lists: bool) -> pd.DataFrame:
         elif name == "state":
             out[name] = pd.Categorical(values, dtype=pd.CategoricalDtype(list(STATES)))
         elif name in CATEGORY_COLUMNS:
-            out[name] = pd.Categorical([None if v is None or v is pd.NA else str(v) for v in values])
+            out[name] = pd.Categorical(
+                [None if v is None or v is pd.NA else str(v) for v in values]
+            )
         else:
-            out[name] = pd.array([None if v is None or v is pd.NA else str(v) for v in values], dtype="str")
+            out[name] = pd.array(
+                [None if v is None or v is pd.NA else str(v) for v in values], dtype="str"
+            )
     return pd.DataFrame(out, columns=list(frame.columns))
 
 

@@ -68,7 +68,9 @@ def _quota(rng: random.Random, task_input: dict[str, object]) -> str:
 
 def _image_size(rng: random.Random, task_input: dict[str, object]) -> str:
     width, height = rng.randint(120, 299), rng.randint(120, 480)
-    return f"Input image is too small: {width}x{height} px, the shortest side must be at least 300 px"
+    return (
+        f"Input image is too small: {width}x{height} px, the shortest side must be at least 300 px"
+    )
 
 
 def _input_video(rng: random.Random, task_input: dict[str, object]) -> str:
@@ -110,5 +112,7 @@ ERROR_FAMILIES: dict[str, ErrorMaker] = {
     "upstream_rate": _upstream_rate,
 }
 
-EARLY_FAMILIES = frozenset({"download", "image_size", "input_video", "audio", "quota", "moderation"})
+EARLY_FAMILIES = frozenset(
+    {"download", "image_size", "input_video", "audio", "quota", "moderation"}
+)
 """Failures found while checking the input: they end a task early in its render."""

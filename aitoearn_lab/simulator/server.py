@@ -28,7 +28,11 @@ _PROXY_PAGE = (
     "<center><h1>{status} {reason}</h1></center>\r\n<hr><center>nginx</center>\r\n"
     "</body>\r\n</html>\r\n"
 )
-_PROXY_REASONS = {502: "Bad Gateway", 503: "Service Temporarily Unavailable", 504: "Gateway Time-out"}
+_PROXY_REASONS = {
+    502: "Bad Gateway",
+    503: "Service Temporarily Unavailable",
+    504: "Gateway Time-out",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,13 +71,20 @@ class SimulatorApp:
         with self._lock:
             self.log.append(LoggedRequest(self.clock.now(), task_id, owner, outcome))
 
-    def answer(self, path: str, api_key: str | None) -> tuple[int, dict[str, str], bytes, FaultKind | None]:
+    def answer(
+        self, path: str, api_key: str | None
+    ) -> tuple[int, dict[str, str], bytes, FaultKind | None]:
         """``(HTTP status, headers, body, fault)`` for a GET of ``path``."""
         route = urlsplit(path).path
         if not route.startswith(schema.TASK_PATH) or "/" in route[len(schema.TASK_PATH) :]:
             body = orjson.dumps(
-                {"code": 404, "message": f"Cannot GET {route[:200]}", "data": {},
-                 "timestamp": int(time.time() * 1000), "requestId": secrets.token_hex(12)}
+                {
+                    "code": 404,
+                    "message": f"Cannot GET {route[:200]}",
+                    "data": {},
+                    "timestamp": int(time.time() * 1000),
+                    "requestId": secrets.token_hex(12),
+                }
             )
             self._record(route[:200], None, "404")
             return 404, _JSON, body, None
@@ -135,10 +146,16 @@ def _faulty_answer(
         return 429, {"Content-Type": "text/plain", "Retry-After": retry_after}, b"Too Many Requests"
     if fault == "malformed":
         if variant == 0:
-            return 200, {"Content-Type": "text/html"}, b"<html><body>Service restarting</body></html>"
+            return (
+                200,
+                {"Content-Type": "text/html"},
+                b"<html><body>Service restarting</body></html>",
+            )
         if variant == 1:
             return 200, _JSON, b""
-        truncated = orjson.dumps({"code": 0, "message": "请求成功", "data": {"id": task_id, "model": "x"}})
+        truncated = orjson.dumps(
+            {"code": 0, "message": "请求成功", "data": {"id": task_id, "model": "x"}}
+        )
         return 200, _JSON, truncated[: len(truncated) // 2]
     return 0, {}, b""  # "drop": the handler closes the connection without answering
 

@@ -143,7 +143,9 @@ class World:
         owners = [0] * tasks + [1] * neighbours
         rng.shuffle(owners)
         times = sorted(builder.submission_time() for _ in owners)
-        made = (builder.task(owner, submitted) for owner, submitted in zip(owners, times, strict=True))
+        made = (
+            builder.task(owner, submitted) for owner, submitted in zip(owners, times, strict=True)
+        )
         return cls(seed=seed, anchor=anchor, api_keys=keys, tasks={t.task_id: t for t in made})
 
     def task_ids(self, owner: int = 0) -> list[str]:
@@ -186,17 +188,22 @@ class _TaskBuilder:
 
     def task(self, owner: int, submitted: float) -> SimTask:
         rng = self.rng
-        profile = self.models[bisect.bisect(self.cum_popularity, rng.random() * self.cum_popularity[-1])]
+        profile = self.models[
+            bisect.bisect(self.cum_popularity, rng.random() * self.cum_popularity[-1])
+        ]
         task_id = f"{int(submitted):08x}{self.process_hex}{next(self.counter) % (1 << 24):06x}"
         task_input = self._input(profile, owner)
         duration = task_input.get("duration", profile.default_duration)
         resolution = task_input.get("resolution", profile.default_resolution)
 
-        queue_s = rng.lognormvariate(math.log(profile.queue_median_s * _load(submitted)), profile.queue_sigma)
+        queue_s = rng.lognormvariate(
+            math.log(profile.queue_median_s * _load(submitted)), profile.queue_sigma
+        )
         if rng.random() < 0.02:  # a backlog now and then: the long tail users complain about
             queue_s *= rng.uniform(5.0, 20.0)
         render_s = rng.lognormvariate(
-            math.log(profile.render_median_s * render_scale(duration, resolution)), profile.render_sigma
+            math.log(profile.render_median_s * render_scale(duration, resolution)),
+            profile.render_sigma,
         )
         n_inputs = sum(len(v) for v in task_input.values() if isinstance(v, list))
         error_message = None
@@ -204,7 +211,9 @@ class _TaskBuilder:
             names, weights = zip(*profile.error_mix, strict=True)
             family = rng.choices(names, weights)[0]
             error_message = ERROR_FAMILIES[family](rng, task_input)
-            render_s *= rng.uniform(0.02, 0.15) if family in EARLY_FAMILIES else rng.uniform(0.4, 1.3)
+            render_s *= (
+                rng.uniform(0.02, 0.15) if family in EARLY_FAMILIES else rng.uniform(0.4, 1.3)
+            )
 
         started = round(submitted + queue_s, 3)
         ended = started + render_s
@@ -235,7 +244,9 @@ class _TaskBuilder:
 
     def _input(self, profile: ModelProfile, owner: int) -> dict[str, Any]:
         rng = self.rng
-        mode = rng.choices(profile.modes, [4.0 if m == "text2video" else 2.0 for m in profile.modes])[0]
+        mode = rng.choices(
+            profile.modes, [4.0 if m == "text2video" else 2.0 for m in profile.modes]
+        )[0]
         task_input: dict[str, Any] = {"prompt": make_prompt(rng)}
         if mode == "image2video":
             image = self._asset(owner, rng.choice(["jpg", "png", "webp"]))
@@ -248,7 +259,9 @@ class _TaskBuilder:
         elif mode == "multi-ref":
             task_input["images"] = [self._asset(owner, "jpg") for _ in range(rng.randint(1, 3))]
             if rng.random() < 0.4:
-                task_input["audios"] = [self._asset(owner, rng.choice(["mp3", "wav"])) for _ in range(rng.randint(1, 2))]
+                task_input["audios"] = [
+                    self._asset(owner, rng.choice(["mp3", "wav"])) for _ in range(rng.randint(1, 2))
+                ]
             if rng.random() < 0.3:
                 task_input["videos"] = [self._asset(owner, "mp4") for _ in range(rng.randint(1, 2))]
                 task_input["videoUrl"] = task_input["videos"][0]
@@ -257,7 +270,9 @@ class _TaskBuilder:
             task_input["videoUrl"] = task_input["videos"][0]
         if rng.random() < 0.9:
             preferred = profile.default_duration
-            task_input["duration"] = preferred if rng.random() < 0.4 else rng.choice(profile.durations)
+            task_input["duration"] = (
+                preferred if rng.random() < 0.4 else rng.choice(profile.durations)
+            )
         if rng.random() < (0.9 if profile.default_resolution else 0.5):
             task_input["resolution"] = rng.choice(profile.resolutions)
         if rng.random() < 0.85:

@@ -1,0 +1,79 @@
+"""Shared fixtures: a simulator on loopback, a hand-moved clock, a cache file per test."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from aitoearn_lab import Client
+from aitoearn_lab.simulator import ManualClock, Simulator
+
+ROOT = Path(__file__).resolve().parent.parent
+ANCHOR = 1782993600.0  # 2026-07-02T12:00:00Z
+
+
+class RecordingSleep:
+    """Stands in for time.sleep between retries: remembers each wait instead of waiting."""
+
+    def __init__(self) -> None:
+        self.calls: list[float] = []
+
+    def __call__(self, seconds: float) -> None:
+        self.calls.append(seconds)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(ANCHOR)
+
+
+@pytest.fixture
+def sim(clock: ManualClock) -> Iterator[Simulator]:
+    with Simulator(tasks=300, seed=11, clock=clock) as simulator:
+        yield simulator
+
+
+@pytest.fixture
+def cache_path(tmp_path: Path) -> Path:
+    return tmp_path / "cache" / "tasks.sqlite"
+
+
+@pytest.fixture
+def sleeps() -> RecordingSleep:
+    return RecordingSleep()
+
+
+@pytest.fixture
+def make_client(
+    sim: Simulator, clock: ManualClock, cache_path: Path, sleeps: RecordingSleep
+) -> Iterator[Any]:
+    """Build clients against the simulator; every one is closed after the test."""
+    made: list[Client] = []
+
+    def build(**overrides: Any) -> Client:
+        options: dict[str, Any] = {
+            "api_key": sim.api_key,
+            "base_url": sim.base_url,
+            "cache": cache_path,
+            "clock": clock,
+            "sleep": sleeps,
+            "workers": 8,
+        }
+        options.update(overrides)
+        client = Client(**options)
+        made.append(client)
+        return client
+
+    yield build
+    for client in made:
+        client.close()
+
+
+@pytest.fixture(scope="session")
+def openapi() -> dict[str, Any]:
+    document: dict[str, Any] = json.loads((ROOT / "data" / "openapi.json").read_text("utf-8"))
+    return document
