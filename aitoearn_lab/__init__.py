@@ -32,10 +32,10 @@ if TYPE_CHECKING:
     from aitoearn_lab.tables import read_tasks, write_tasks
 
 __all__ = [
-    "COLUMNS",
     "APIError",
     "AiToEarnError",
     "AuthenticationError",
+    "COLUMNS",
     "CacheError",
     "Client",
     "ConfigurationError",

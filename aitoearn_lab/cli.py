@@ -189,7 +189,7 @@ def fetch(
         write_tasks(tasks, output)
         click.echo(f"wrote {len(tasks)} tasks to {output}", err=True)
     else:
-        format_for_csv(tasks).to_csv(sys.stdout, index=False)
+        format_for_csv(tasks).to_csv(sys.stdout, index=False, lineterminator="\r\n")
     click.echo(stats.describe(), err=True)
     if not stats.complete:
         click.echo(
@@ -207,10 +207,11 @@ def read_id_lines(handle: io.TextIOBase | Any) -> Iterator[str]:
         column = next((name for name in ID_COLUMNS if name in fields), None)
         if column is None:
             raise click.UsageError(
-                f"the IDs file looks like a CSV but has no {', '.join(ID_COLUMNS)} column (columns: {', '.join(fields[:10])})"
+                f"the IDs file looks like a CSV but has no {', '.join(ID_COLUMNS)} column "
+                f"(columns: {', '.join(fields[:10])})"
             )
-        rows = csv.DictReader(line for line in lines if line.strip())
-        rows.fieldnames = fields
+        body = [line for line in lines if line.strip()][1:]
+        rows = csv.DictReader(body, fieldnames=fields)
         yield from (row[column].strip() for row in rows if (row.get(column) or "").strip())
         return
     yield from (line.strip() for line in lines if line.strip())
@@ -313,10 +314,10 @@ def simulate(
         seed=seed,
         speed=speed,
         faults=plan,
-        timestamps=timestamps,
+        timestamps="public-code" if timestamps == "public-code" else "separate",
         host=host,
         port=port,
-    )  # type: ignore[arg-type]
+    )
     sim.start()
     sim.write_task_ids(ids_file)
     click.echo(f"base URL: {sim.base_url}")
@@ -326,6 +327,8 @@ def simulate(
     try:
         while True:
             time.sleep(3600)
+    except KeyboardInterrupt:
+        click.echo("simulator stopped", err=True)
     finally:
         sim.stop()
 

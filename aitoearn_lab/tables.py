@@ -4,7 +4,7 @@ Every CSV written here is safe to open in a spreadsheet: a text cell that begins
 ``+``, ``-``, ``@``, a tab or a carriage return (which a spreadsheet would run as a formula) is
 written with a leading apostrophe, and so is one that already begins with an apostrophe, so that
 reading the file back with :func:`read_tasks` or :func:`read_csv` restores every original value.
-Timestamps are ISO 8601 in UTC, lists are JSON arrays, and files are UTF-8.
+Timestamps are ISO 8601 in UTC, lists are JSON arrays, and files are UTF-8 (with a BOM).
 """
 
 from __future__ import annotations
@@ -30,6 +30,9 @@ from aitoearn_lab.frame import (
 from aitoearn_lab.schema import STATES
 
 FORMATS: Final = (".csv", ".parquet", ".jsonl")
+CSV_OPTIONS: Final = {"encoding": "utf-8-sig", "lineterminator": "\r\n"}
+"""UTF-8 with a byte-order mark, so spreadsheets detect it (Chinese prompts stay readable), and
+CRLF line ends (RFC 4180), so a carriage return inside a cell is always quoted."""
 _FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r", "'")
 _FLOAT_COLUMNS: Final = (*LATENCY_COLUMNS, "input_duration")
 _INT_COLUMNS: Final = ("n_images", "n_audios", "n_videos")
@@ -65,13 +68,13 @@ def format_for_csv(df: pd.DataFrame) -> pd.DataFrame:
 def write_csv(df: pd.DataFrame, path: str | os.PathLike[str], *, index: bool = False) -> Path:
     """Write any DataFrame as a spreadsheet-safe UTF-8 CSV; return the path."""
     return _atomic(
-        Path(path), lambda tmp: format_for_csv(df).to_csv(tmp, index=index, encoding="utf-8")
+        Path(path), lambda tmp: format_for_csv(df).to_csv(tmp, index=index, **CSV_OPTIONS)
     )
 
 
 def read_csv(path: str | os.PathLike[str]) -> pd.DataFrame:
     """Read a CSV written by :func:`write_csv`: text restored, numbers parsed, empty cells NA."""
-    raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding=CSV_OPTIONS["encoding"])
     out: dict[str, Any] = {}
     for name in raw.columns:
         texts = raw[name].tolist()
@@ -121,7 +124,7 @@ def read_tasks(path: str | os.PathLike[str]) -> pd.DataFrame:
         for name in LIST_COLUMNS:
             if name in frame:
                 frame[name] = _object(
-                    [None if v is None else [str(x) for x in v] for v in frame[name]]
+                    [None if _missing(v) else [str(x) for x in v] for v in frame[name]]
                 )
         return _typed(frame, parse_lists=False)
     if kind == ".jsonl":
@@ -129,7 +132,7 @@ def read_tasks(path: str | os.PathLike[str]) -> pd.DataFrame:
             rows = [orjson.loads(line) for line in handle if line.strip()]
         frame = pd.DataFrame(rows, columns=list(rows[0]) if rows else list(COLUMNS))
         return _typed(frame, parse_lists=False)
-    raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding=CSV_OPTIONS["encoding"])
     frame = pd.DataFrame(
         {name: [None if t == "" else restore(t) for t in raw[name]] for name in raw.columns}
     )
@@ -167,19 +170,15 @@ def _typed(frame: pd.DataFrame, *, parse_lists: bool) -> pd.DataFrame:
             )
         elif name in LIST_COLUMNS:
             if parse_lists:
-                out[name] = _object([None if v is None else orjson.loads(v) for v in values])
+                out[name] = _object([None if _missing(v) else orjson.loads(v) for v in values])
             else:
                 out[name] = _object(list(values))
         elif name == "state":
             out[name] = pd.Categorical(values, dtype=pd.CategoricalDtype(list(STATES)))
         elif name in CATEGORY_COLUMNS:
-            out[name] = pd.Categorical(
-                [None if v is None or v is pd.NA else str(v) for v in values]
-            )
+            out[name] = pd.Categorical([None if _missing(v) else str(v) for v in values])
         else:
-            out[name] = pd.array(
-                [None if v is None or v is pd.NA else str(v) for v in values], dtype="str"
-            )
+            out[name] = pd.array([None if _missing(v) else str(v) for v in values], dtype="str")
     return pd.DataFrame(out, columns=list(frame.columns))
 
 
@@ -223,6 +222,8 @@ def _plain(value: Any) -> Any:
 def _missing(value: Any) -> bool:
     if value is None or value is pd.NA or value is pd.NaT:
         return True
+    if isinstance(value, list | np.ndarray):
+        return False
     return isinstance(value, float) and np.isnan(value)
 
 
