@@ -156,7 +156,8 @@ class TaskCache:
             # The tables requests-cache creates, so its CachedSession can open this file too.
             for table in ("responses", "redirects"):
                 connection.execute(
-                    f"CREATE TABLE IF NOT EXISTS {table} (key TEXT PRIMARY KEY, value BLOB, expires INTEGER)"
+                    f"CREATE TABLE IF NOT EXISTS {table} "
+                    "(key TEXT PRIMARY KEY, value BLOB, expires INTEGER)"
                 )
             connection.execute("CREATE INDEX IF NOT EXISTS expires_idx ON responses(expires)")
         except BaseException:

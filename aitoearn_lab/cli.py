@@ -207,7 +207,8 @@ def read_id_lines(handle: io.TextIOBase | Any) -> Iterator[str]:
         column = next((name for name in ID_COLUMNS if name in fields), None)
         if column is None:
             raise click.UsageError(
-                f"the IDs file looks like a CSV but has no {', '.join(ID_COLUMNS)} column (columns: {', '.join(fields[:10])})"
+                f"the IDs file looks like a CSV but has no {', '.join(ID_COLUMNS)} column "
+                f"(columns: {', '.join(fields[:10])})"
             )
         rows = csv.DictReader(line for line in lines if line.strip())
         rows.fieldnames = fields
@@ -313,10 +314,10 @@ def simulate(
         seed=seed,
         speed=speed,
         faults=plan,
-        timestamps=timestamps,
+        timestamps="public-code" if timestamps == "public-code" else "separate",
         host=host,
         port=port,
-    )  # type: ignore[arg-type]
+    )
     sim.start()
     sim.write_task_ids(ids_file)
     click.echo(f"base URL: {sim.base_url}")

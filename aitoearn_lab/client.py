@@ -476,13 +476,13 @@ class Client:
                                 return outcome
                             outcome.response = response
                             return outcome
-                        error = _api_error(envelope, task_id)
-                        if isinstance(error, AuthenticationError):
-                            raise error
+                        refusal = _api_error(envelope, task_id)
+                        if isinstance(refusal, AuthenticationError):
+                            raise refusal
                         if code not in schema.TRANSIENT_CODES:
-                            outcome.error = error
+                            outcome.error = refusal
                             return outcome
-                        problem = str(error)
+                        problem = str(refusal)
                 elif response.status_code == 429 or response.status_code >= 500:
                     problem = f"HTTP {response.status_code} {response.reason or ''}".strip()
                     delay = retry_after_seconds(
@@ -493,7 +493,7 @@ class Client:
                 else:
                     outcome.fetched_at = self._clock()
                     outcome.error = TransportError(
-                        f"HTTP {response.status_code} {response.reason or ''} for {schema.TASK_PATH}…".strip(),
+                        f"HTTP {response.status_code} {response.reason or ''}".strip(),
                         task_id=task_id,
                         http_status=response.status_code,
                     )

@@ -93,7 +93,7 @@ class APIError(AiToEarnError):
 
 
 class AuthenticationError(APIError):
-    """401 or 19000: the API key is missing, unknown or disabled. Every other call would fail too."""
+    """401 or 19000: the key is missing, unknown or disabled; every other call would fail too."""
 
     def __str__(self) -> str:
         request = f" (requestId {self.request_id})" if self.request_id else ""

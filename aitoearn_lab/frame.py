@@ -133,9 +133,9 @@ def build_frame(
     for index, row in enumerate(rows):
         task_input = row.get("input")
         if task_input.__class__ is dict:
-            inputs.append(task_input)  # type: ignore[arg-type]
-            if not INPUT_FIELDS.issuperset(task_input):  # type: ignore[arg-type]
-                extra = sorted(str(k) for k in task_input if k not in INPUT_FIELDS)  # type: ignore[union-attr]
+            inputs.append(task_input)
+            if not INPUT_FIELDS.issuperset(task_input):
+                extra = sorted(str(k) for k in task_input if k not in INPUT_FIELDS)
                 flag(index, "extra input field(s) " + ", ".join(extra[:5]))
         else:
             inputs.append({})
@@ -182,8 +182,8 @@ def build_frame(
     render_s = _seconds(finished, started)
     total_s = _seconds(finished, submitted)
     for name, values in (("queue_s", queue_s), ("render_s", render_s), ("total_s", total_s)):
-        for index in np.flatnonzero(values < 0):
-            flag(int(index), f"negative {name} ({values[index]:.3f} s)")
+        for negative in np.flatnonzero(values < 0):
+            flag(int(negative), f"negative {name} ({values[negative]:.3f} s)")
 
     error_messages = _error_messages(rows, flag)
     image = _image_lists(inputs, flag)
@@ -244,7 +244,7 @@ def build_frame(
             np.asarray(info.fetched_at, dtype=float) * 1000.0, unit="ms", utc=True
         ).astype("datetime64[ms, UTC]")
         columns["from_cache"] = np.asarray(info.from_cache, dtype=bool)
-    notes = [None] * n
+    notes: list[str | None] = [None] * n
     for index, texts in anomalies.items():
         notes[index] = "; ".join(texts)
     columns["anomalies"] = pd.array(notes, dtype="str")
@@ -261,8 +261,9 @@ def _timestamps(values: list[str | None], label: str, flag: Any) -> pd.Series:
     parsed = parsed.astype("datetime64[ms, UTC]")
     missing = parsed.isna().to_numpy()
     for index in np.flatnonzero(missing):
-        if values[index] is not None:
-            flag(int(index), f"{label} {values[index][:40]!r} is not an ISO 8601 time")
+        text = values[index]
+        if text is not None:
+            flag(int(index), f"{label} {text[:40]!r} is not an ISO 8601 time")
     absurd = ~missing & ((parsed < _EARLIEST) | (parsed > _LATEST)).to_numpy()
     for index in np.flatnonzero(absurd):
         flag(int(index), f"{label} {values[index]!r} is implausible")

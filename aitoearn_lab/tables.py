@@ -121,7 +121,7 @@ def read_tasks(path: str | os.PathLike[str]) -> pd.DataFrame:
         for name in LIST_COLUMNS:
             if name in frame:
                 frame[name] = _object(
-                    [None if v is None else [str(x) for x in v] for v in frame[name]]
+                    [None if _missing(v) else [str(x) for x in v] for v in frame[name]]
                 )
         return _typed(frame, parse_lists=False)
     if kind == ".jsonl":
@@ -167,19 +167,15 @@ def _typed(frame: pd.DataFrame, *, parse_lists: bool) -> pd.DataFrame:
             )
         elif name in LIST_COLUMNS:
             if parse_lists:
-                out[name] = _object([None if v is None else orjson.loads(v) for v in values])
+                out[name] = _object([None if _missing(v) else orjson.loads(v) for v in values])
             else:
                 out[name] = _object(list(values))
         elif name == "state":
             out[name] = pd.Categorical(values, dtype=pd.CategoricalDtype(list(STATES)))
         elif name in CATEGORY_COLUMNS:
-            out[name] = pd.Categorical(
-                [None if v is None or v is pd.NA else str(v) for v in values]
-            )
+            out[name] = pd.Categorical([None if _missing(v) else str(v) for v in values])
         else:
-            out[name] = pd.array(
-                [None if v is None or v is pd.NA else str(v) for v in values], dtype="str"
-            )
+            out[name] = pd.array([None if _missing(v) else str(v) for v in values], dtype="str")
     return pd.DataFrame(out, columns=list(frame.columns))
 
 
@@ -223,6 +219,8 @@ def _plain(value: Any) -> Any:
 def _missing(value: Any) -> bool:
     if value is None or value is pd.NA or value is pd.NaT:
         return True
+    if isinstance(value, list | np.ndarray):
+        return False
     return isinstance(value, float) and np.isnan(value)
 
 

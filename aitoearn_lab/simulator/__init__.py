@@ -138,7 +138,7 @@ class Simulator:
         if self._server is None:
             raise RuntimeError("the simulator is not running; call start() or use 'with'")
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     @property
     def api_key(self) -> str:

@@ -43,7 +43,7 @@ class LoggedRequest:
     task_id: str
     owner: int | None
     outcome: str
-    """``ok``, an envelope code such as ``12302``, or the fault served (``drop``, ``rate_limit`` ...)."""
+    """``ok``, an envelope code such as ``12302``, or the fault served (``drop``, ...)."""
 
 
 class SimulatorApp:
