@@ -32,80 +32,57 @@ def activity(df: pd.DataFrame, *, freq: str = "1h") -> go.Figure:
     turnaround and failure rate (see :func:`aitoearn_lab.timeline`)."""
     table = timeline(df, freq=freq)
     fig = make_subplots(
-        rows=3,
+        rows=4,
         cols=1,
         shared_xaxes=True,
-        vertical_spacing=0.06,
-        row_heights=[0.5, 0.25, 0.25],
+        vertical_spacing=0.045,
+        row_heights=[0.4, 0.2, 0.2, 0.2],
     )
-    starts = table["period_start"]
-    for name, color in (
-        ("succeeded", STATE_COLORS["succeeded"]),
-        ("failed", STATE_COLORS["failed"]),
-    ):
+    # Each period is drawn at its middle, so bars and lines line up with the span they count.
+    middles = table["period_start"] + (table["period_end"] - table["period_start"]) / 2
+    for name in ("succeeded", "failed"):
         fig.add_trace(
-            go.Bar(x=starts, y=table[name], name=f"{name} in period", marker={"color": color}),
+            go.Bar(
+                x=middles,
+                y=table[name],
+                name=f"{name} in period",
+                marker={"color": STATE_COLORS[name]},
+            ),
             row=1,
             col=1,
         )
-    fig.add_trace(
-        go.Scatter(
-            x=starts,
-            y=table["submitted"],
-            name="submitted in period",
-            mode="lines",
-            line={"color": "#333", "width": 1.5, "shape": "hv"},
-        ),
-        row=1,
-        col=1,
+    lines = (
+        (1, "submitted", "submitted in period", "#333", "%{y:,}"),
+        (2, "in_flight", "in flight at period end", STATE_COLORS["running"], "%{y:,}"),
+        (3, "total_s_p50", "median turnaround", "#555", "%{customdata}"),
+        (4, "failure_rate", "failure rate", STATE_COLORS["failed"], "%{y:.1%}"),
     )
-    fig.add_trace(
-        go.Scatter(
-            x=starts,
-            y=table["in_flight"],
-            name="in flight at period end",
-            mode="lines",
-            line={"color": STATE_COLORS["running"], "width": 1.5, "dash": "dot", "shape": "hv"},
-        ),
-        row=1,
-        col=1,
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=starts,
-            y=table["total_s_p50"],
-            name="median turnaround",
-            mode="lines+markers",
-            marker={"size": 4},
-            line={"color": "#555"},
-            customdata=[seconds_text(v) for v in table["total_s_p50"]],
-            hovertemplate="median turnaround %{customdata}<extra></extra>",
-        ),
-        row=2,
-        col=1,
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=starts,
-            y=table["failure_rate"],
-            name="failure rate",
-            mode="lines+markers",
-            marker={"size": 4},
-            line={"color": STATE_COLORS["failed"]},
-            hovertemplate="failure rate %{y:.1%}<extra></extra>",
-        ),
-        row=3,
-        col=1,
-    )
+    for row, column, name, color, value in lines:
+        fig.add_trace(
+            go.Scatter(
+                x=middles,
+                y=table[column],
+                name=name,
+                mode="lines+markers" if row > 1 else "lines",
+                marker={"size": 4},
+                line={"color": color, "width": 1.8},
+                customdata=[seconds_text(v) for v in table[column]],
+                hovertemplate=f"{name}: {value}<extra></extra>",
+            ),
+            row=row,
+            col=1,
+        )
     fig.update_layout(
-        **base_layout(f"Activity over time (per {freq}, UTC)", height=620),
+        **base_layout(f"Activity over time (per {freq}, UTC)", height=760),
         barmode="stack",
         hovermode="x unified",
+        bargap=0.1,
     )
     fig.update_yaxes(title_text="tasks", row=1, col=1)
-    fig.update_yaxes(title_text="turnaround (s)", rangemode="tozero", row=2, col=1)
-    fig.update_yaxes(title_text="failure rate", tickformat=".0%", rangemode="tozero", row=3, col=1)
-    fig.update_xaxes(title_text="time (UTC)", row=3, col=1)
+    fig.update_yaxes(title_text="in flight", rangemode="tozero", row=2, col=1)
+    fig.update_yaxes(title_text="turnaround (s)", rangemode="tozero", row=3, col=1)
+    fig.update_yaxes(title_text="failure rate", tickformat=".0%", rangemode="tozero", row=4, col=1)
+    fig.update_xaxes(title_text="time (UTC)", row=4, col=1)
     return fig
 
 

@@ -82,8 +82,8 @@ def data_notes(df: pd.DataFrame, *, now: TimeLike = None) -> list[str]:
         notes.append(
             f"{queued + running:,} tasks are unfinished ({queued:,} queued, {running:,} "
             f"running); the oldest was submitted {format_duration(float(oldest))} before the "
-            f"data was fetched. Plain latency figures cover finished tasks only; the Kaplan-Meier "
-            f"median (total_s_km_p50) counts each unfinished task as at least as slow as its age."
+            f"data was fetched. Plain latency figures leave them out; the Kaplan-Meier median "
+            f"(total_s_km_p50) counts each unfinished task as at least as slow as its age."
         )
     unknown = frame["state"] == "unknown"
     if unknown.any():
