@@ -80,7 +80,7 @@ def data_notes(df: pd.DataFrame, *, now: TimeLike = None) -> list[str]:
         waiting = frame["state"].isin(["queued", "running"])
         oldest = np.nanmax(seconds_until(frame.loc[waiting, "submitted_at"], reference))
         notes.append(
-            f"{queued + running:,} tasks are unfinished ({queued:,} queued, {running:,} "
+            f"{_tasks(queued + running, 'is', 'are')} unfinished ({queued:,} queued, {running:,} "
             f"running); the oldest was submitted {format_duration(float(oldest))} before the "
             f"data was fetched. Plain latency figures leave them out; the Kaplan-Meier median "
             f"(total_s_km_p50) counts each unfinished task as at least as slow as its age."
@@ -89,7 +89,7 @@ def data_notes(df: pd.DataFrame, *, now: TimeLike = None) -> list[str]:
     if unknown.any():
         statuses = _top(frame.loc[unknown, "status"].astype(str), limit=3, quote=True)
         notes.append(
-            f"{int(unknown.sum()):,} tasks have a status this toolkit does not recognise "
+            f"{_tasks(int(unknown.sum()), 'has', 'have')} a status this toolkit does not recognise "
             f"({statuses}); they are counted as unknown, neither finished nor failed."
         )
     negatives = {
@@ -99,8 +99,8 @@ def data_notes(df: pd.DataFrame, *, now: TimeLike = None) -> list[str]:
         rows = int(frame[list(negatives)].lt(0).any(axis=1).sum())
         detail = ", ".join(f"{metric} {count:,}" for metric, count in negatives.items() if count)
         notes.append(
-            f"{rows:,} tasks have a negative interval (a later timestamp before an earlier one: "
-            f"{detail}); those values are left out of the latency figures."
+            f"{_tasks(rows, 'has', 'have')} a negative interval (a later timestamp before an "
+            f"earlier one: {detail}); those values are left out of the latency figures."
         )
     others = _other_anomalies(frame["anomalies"].dropna())
     if others:
@@ -111,6 +111,11 @@ def data_notes(df: pd.DataFrame, *, now: TimeLike = None) -> list[str]:
             f"{reference:%Y-%m-%d %H:%M} UTC."
         )
     return notes
+
+
+def _tasks(count: int, singular: str, plural: str) -> str:
+    """``"1 task has"`` or ``"3 tasks have"``."""
+    return f"1 task {singular}" if count == 1 else f"{count:,} tasks {plural}"
 
 
 def _other_anomalies(anomalies: pd.Series) -> str:
