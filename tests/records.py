@@ -70,9 +70,15 @@ def frame(records: list[dict[str, Any] | None]) -> pd.DataFrame:
     return to_frame(records)
 
 
+def world_records(
+    tasks: int = 400, seed: int = 5, *, timestamps: TimestampMode = "separate"
+) -> list[dict[str, Any] | None]:
+    """A simulated world as seen at its anchor: mostly finished, a recent batch in flight."""
+    world = World.generate(tasks=tasks, seed=seed, anchor=ANCHOR)
+    return [world.tasks[i].view(ANCHOR, timestamps) for i in world.task_ids()]
+
+
 def world_frame(
     tasks: int = 400, seed: int = 5, *, timestamps: TimestampMode = "separate"
 ) -> pd.DataFrame:
-    """A simulated world as seen at its anchor: mostly finished, a recent batch in flight."""
-    world = World.generate(tasks=tasks, seed=seed, anchor=ANCHOR)
-    return to_frame([world.tasks[i].view(ANCHOR, timestamps) for i in world.task_ids()])
+    return to_frame(world_records(tasks, seed, timestamps=timestamps))
