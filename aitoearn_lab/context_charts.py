@@ -139,7 +139,7 @@ def render_heatmap(df: pd.DataFrame) -> go.Figure:
     fig.update_layout(
         **base_layout(
             "Median render time by requested duration and resolution",
-            subtitle="succeeded tasks · pick a model in the menu",
+            subtitle="succeeded tasks · “not set”: the model's default · pick a model in the menu",
             height=max(320, 140 + 48 * len(resolutions)),
         ),
         updatemenus=[
@@ -159,7 +159,7 @@ def error_signatures(df: pd.DataFrame, *, top: int = 10) -> go.Figure:
     """
     failures = failed_tasks(df)
     if failures.empty:
-        return message_figure("Why tasks fail", "No task failed.")
+        return message_figure("Most common failure signatures", "No task failed.")
     colors = model_colors(df)
     ranking = list(error_groups(df)["signature"])
     shown = ranking[:top]
@@ -190,7 +190,9 @@ def error_signatures(df: pd.DataFrame, *, top: int = 10) -> go.Figure:
     )
     fig.update_layout(
         **base_layout(
-            "Why tasks fail", subtitle=subtitle, height=rows_height(len(shown), per_row=62)
+            "Most common failure signatures",
+            subtitle=subtitle,
+            height=rows_height(len(shown), per_row=62),
         ),
         barmode="stack",
     )

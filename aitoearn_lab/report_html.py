@@ -51,6 +51,7 @@ CSS: Final = """
 .ael td.text { max-width: 460px; overflow-wrap: anywhere; }
 .ael td.name { white-space: nowrap; }
 .ael .models { font-size: 12px; line-height: 1.6; }
+.ael .nowrap { white-space: nowrap; }
 .ael .swatch { display: inline-block; width: 10px; height: 10px; border-radius: 50%;
   margin-right: 6px; vertical-align: baseline; }
 .ael .muted { color: #8c959f; }

@@ -70,8 +70,9 @@ def body_sections(
             ),
             h.section(
                 "inputs",
-                "Render time by requested duration and resolution",
-                "Longer and sharper videos take longer to render; the menu shows one model.",
+                "Render time by input",
+                "Longer and sharper videos take longer to render. “not set” means the task left "
+                "the choice to the model's default; the menu shows one model at a time.",
                 h.chart(charts["render_heatmap"]),
             ),
             failures_section(errors, charts, colors),
@@ -252,7 +253,9 @@ def _details(summary: str, content: str) -> str:
 
 def _model_list(models: Any, colors: Mapping[str, str]) -> str:
     names = list(models) if isinstance(models, list | tuple) else []
-    items = ", ".join(h.swatch(colors.get(str(name)), name) for name in names)
+    items = ", ".join(
+        f'<span class="nowrap">{h.swatch(colors.get(str(name)), name)}</span>' for name in names
+    )
     return f'<span class="models">{items}</span>'
 
 
