@@ -73,7 +73,8 @@ def summarize(
     by
         A column or list of columns to group by: ``"model"``, ``["model", "input_resolution"]``,
         or a column you derive first (``df.assign(day=df["submitted_at"].dt.floor("D"))``).
-        ``None`` gives a single row for every task. Rows with a missing key form their own group.
+        ``None`` gives a single row for every task (even for an empty frame). Rows with a
+        missing key form their own group.
     include_failed
         Latency figures cover succeeded tasks (the time to a usable video); ``True`` adds failed
         tasks (the time to any answer).
@@ -170,6 +171,10 @@ def summarize(
     out["negative_intervals"] = np.bincount(ids[negative], minlength=n_groups)
 
     summary = pd.DataFrame({name: out[name] for name in SUMMARY_COLUMNS}, index=index)
+    if by is None and summary.empty:  # one row for "every task", even when there are none
+        summary = summary.reindex(pd.Index([ALL_TASKS], name=keys[0]))
+        whole = [*COUNT_COLUMNS, "latency_tasks", "anomalies", "negative_intervals"]
+        summary[whole] = summary[whole].fillna(0).astype(np.int64)
     summary.attrs["notes"] = data_notes(df, now=reference)
     return summary
 

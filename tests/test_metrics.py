@@ -170,3 +170,11 @@ def test_a_world_summary_adds_up() -> None:
     assert (summary["failure_rate"] <= summary["failure_rate_hi"]).all()
     ordered = summary[["total_s_p50", "total_s_p90", "total_s_p95", "total_s_p99", "total_s_max"]]
     assert (ordered.diff(axis=1).iloc[:, 1:] >= 0).all().all()
+
+
+def test_one_row_for_every_task_even_when_there_are_none() -> None:
+    overall = summarize(frame([None]), by=None, now=NOW)
+    assert list(overall.index) == ["all tasks"]
+    assert overall.iloc[0]["tasks"] == 0
+    assert math.isnan(overall.iloc[0]["failure_rate"])
+    assert summarize(frame([None]), now=NOW).empty

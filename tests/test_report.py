@@ -210,3 +210,20 @@ def test_public_names_are_exported_sorted_and_lazy() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True
     )
     assert result.stdout.split() == ["False", "False"]
+
+
+@pytest.mark.parametrize(
+    ("rows", "words"),
+    [
+        ([None], "1 of 1 task IDs could not be fetched"),
+        ([], "The table is empty"),
+        ([record(1, "solo", "queued", submitted=0)], "No task has finished yet"),
+    ],
+)
+def test_a_page_even_without_finished_tasks(
+    rows: list[dict[str, object] | None], words: str
+) -> None:
+    page = Report(frame(rows), now=ANCHOR + 60).html()
+    assert words in page
+    assert page.count("Plotly.newPlot(") == 7  # nothing failed: words instead of a chart
+    assert "No task failed." in page
