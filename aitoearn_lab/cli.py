@@ -199,6 +199,16 @@ def fetch(
         sys.exit(EXIT_INCOMPLETE)
 
 
+def _records_frame(path: Path) -> Any:
+    """The tasks DataFrame from a JSON Lines file of raw task records (the API's ``data``)."""
+    import orjson
+
+    from aitoearn_lab.frame import to_frame
+
+    with path.open("rb") as handle:
+        return to_frame(orjson.loads(line) for line in handle if line.strip())
+
+
 def read_id_lines(handle: io.TextIOBase | Any) -> Iterator[str]:
     """IDs from a file: one per line (blank lines skipped), or a CSV with an ID column."""
     lines = [line.rstrip("\r\n") for line in handle]
@@ -241,7 +251,8 @@ def read_id_lines(handle: io.TextIOBase | Any) -> Iterator[str]:
 def report(tasks_file: Path, out_dir: Path, title: str, freq: str) -> None:
     """Write report.html and CSV tables for a tasks file written by fetch.
 
-    TASKS is a .csv, .parquet or .jsonl file. The report opens offline in any browser.
+    TASKS is a .csv, .parquet or .jsonl file (or JSON Lines of task records as the API
+    returns them). The report opens offline in any browser.
 
     \b
     Examples:
@@ -262,6 +273,9 @@ def report(tasks_file: Path, out_dir: Path, title: str, freq: str) -> None:
         sys.exit(EXIT_USAGE)
     tasks = read_tasks(tasks_file)
     missing = [name for name in REPORT_COLUMNS if name not in tasks.columns]
+    if missing and "id" in tasks.columns and "status" in tasks.columns:
+        tasks = _records_frame(tasks_file)  # JSON Lines of task records as the API returns them
+        missing = []
     if missing:
         click.echo(
             f"error: {tasks_file} is not a tasks table written by fetch "

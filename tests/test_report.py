@@ -20,7 +20,7 @@ from aitoearn_lab.notes import ZERO_QUEUE_NOTE
 from aitoearn_lab.report import REPORT_FILES
 from aitoearn_lab.tables import read_csv, read_tasks
 
-from .conftest import ANCHOR
+from .conftest import ANCHOR, ROOT
 from .records import done, frame, record, world_records
 
 EVIL_PROMPT = "<img src=x onerror=alert(1)>"
@@ -178,6 +178,14 @@ def test_cli_report_usage_errors_are_one_line(
     assert result.output.startswith(message)
     assert "Traceback" not in result.output
     assert not (tmp_path / "out" / "report.html").exists()
+
+
+def test_cli_report_reads_raw_task_records(tmp_path: Path) -> None:
+    sample = ROOT / "data" / "sample_tasks.jsonl"
+    result = CliRunner().invoke(cli, ["report", str(sample), "-o", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    by_model = read_csv(tmp_path / "by_model.csv")
+    assert by_model["tasks"].sum() == len(sample.read_text("utf-8").splitlines())
 
 
 def test_cli_report_has_help() -> None:
