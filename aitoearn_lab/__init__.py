@@ -28,7 +28,13 @@ if TYPE_CHECKING:
         TaskNotFoundError,
         TransportError,
     )
+    from aitoearn_lab.compare import compare_models
+    from aitoearn_lab.dashboard import Dashboard, dashboard
+    from aitoearn_lab.failures import error_groups
     from aitoearn_lab.frame import COLUMNS, to_frame
+    from aitoearn_lab.metrics import summarize
+    from aitoearn_lab.notes import data_notes
+    from aitoearn_lab.periods import timeline
     from aitoearn_lab.tables import read_tasks, write_tasks
 
 __all__ = [
@@ -39,31 +45,45 @@ __all__ = [
     "CacheError",
     "Client",
     "ConfigurationError",
+    "Dashboard",
     "FetchStats",
     "InvalidTaskIdError",
     "ResponseValidationError",
     "TaskNotFoundError",
     "TransportError",
     "__version__",
+    "compare_models",
+    "dashboard",
+    "data_notes",
+    "error_groups",
     "read_tasks",
+    "summarize",
+    "timeline",
     "to_frame",
     "write_tasks",
 ]
 
 _HOME = {
-    "COLUMNS": "frame",
     "APIError": "errors",
     "AiToEarnError": "errors",
     "AuthenticationError": "errors",
+    "COLUMNS": "frame",
     "CacheError": "errors",
     "Client": "client",
     "ConfigurationError": "errors",
+    "Dashboard": "dashboard",
     "FetchStats": "client",
     "InvalidTaskIdError": "errors",
     "ResponseValidationError": "errors",
     "TaskNotFoundError": "errors",
     "TransportError": "errors",
+    "compare_models": "compare",
+    "dashboard": "dashboard",
+    "data_notes": "notes",
+    "error_groups": "failures",
     "read_tasks": "tables",
+    "summarize": "metrics",
+    "timeline": "periods",
     "to_frame": "frame",
     "write_tasks": "tables",
 }

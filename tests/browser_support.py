@@ -12,6 +12,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -35,7 +36,9 @@ LAUNCH_ARGS = [
 
 def chromium_path() -> str | None:
     """Debian's Chromium, or the one ``AITOEARN_LAB_CHROMIUM`` names."""
-    candidate = os.environ.get("AITOEARN_LAB_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+    candidate = (
+        os.environ.get("AITOEARN_LAB_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+    )
     return candidate if Path(candidate).exists() else None
 
 
@@ -82,7 +85,7 @@ def free_port() -> int:
 def voila_server(notebook: Path, *, env: dict[str, str], timeout: float = 90.0) -> Iterator[str]:
     """Serve ``notebook`` with Voila on 127.0.0.1; yield its URL; stop it afterwards."""
     port = free_port()
-    log = (env.get("TMPDIR") and Path(env["TMPDIR"]) or Path("/tmp")) / f"voila-{port}.log"
+    log = Path(env.get("TMPDIR") or tempfile.gettempdir()) / f"voila-{port}.log"
     command = [
         sys.executable,
         "-m",
@@ -95,7 +98,9 @@ def voila_server(notebook: Path, *, env: dict[str, str], timeout: float = 90.0) 
         "--VoilaConfiguration.show_tracebacks=True",
     ]
     with log.open("w") as handle:
-        process = subprocess.Popen(command, cwd=notebook.parent, env=env, stdout=handle, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            command, cwd=notebook.parent, env=env, stdout=handle, stderr=subprocess.STDOUT
+        )
     url = f"http://127.0.0.1:{port}/"
     try:
         deadline = time.monotonic() + timeout
@@ -108,7 +113,9 @@ def voila_server(notebook: Path, *, env: dict[str, str], timeout: float = 90.0) 
             except requests.RequestException:
                 pass
             if time.monotonic() > deadline:
-                raise RuntimeError(f"voila did not start in {timeout:.0f} s: {log.read_text()[-2000:]}")
+                raise RuntimeError(
+                    f"voila did not start in {timeout:.0f} s: {log.read_text()[-2000:]}"
+                )
             time.sleep(0.25)  # polling a server that is starting, not waiting out behaviour
         yield url
     finally:
