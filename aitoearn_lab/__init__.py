@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from aitoearn_lab.chart_style import model_colors
     from aitoearn_lab.client import Client, FetchStats
     from aitoearn_lab.compare import compare_models
+    from aitoearn_lab.dashboard import Dashboard, dashboard
     from aitoearn_lab.errors import (
         AiToEarnError,
         APIError,
@@ -46,6 +47,7 @@ __all__ = [
     "CacheError",
     "Client",
     "ConfigurationError",
+    "Dashboard",
     "FetchStats",
     "InvalidTaskIdError",
     "Report",
@@ -54,6 +56,7 @@ __all__ = [
     "TransportError",
     "__version__",
     "compare_models",
+    "dashboard",
     "data_notes",
     "error_groups",
     "model_colors",
@@ -66,13 +69,14 @@ __all__ = [
 ]
 
 _HOME = {
-    "COLUMNS": "frame",
     "APIError": "errors",
     "AiToEarnError": "errors",
     "AuthenticationError": "errors",
+    "COLUMNS": "frame",
     "CacheError": "errors",
     "Client": "client",
     "ConfigurationError": "errors",
+    "Dashboard": "dashboard",
     "FetchStats": "client",
     "InvalidTaskIdError": "errors",
     "Report": "report",
@@ -80,6 +84,7 @@ _HOME = {
     "TaskNotFoundError": "errors",
     "TransportError": "errors",
     "compare_models": "compare",
+    "dashboard": "dashboard",
     "data_notes": "notes",
     "error_groups": "failures",
     "model_colors": "chart_style",
