@@ -1,4 +1,4 @@
-"""The dashboard served by Voila and the HTML report, in Debian's Chromium driven by Playwright."""
+"""The dashboard in Voila and JupyterLab, and the HTML report, in Chromium driven by Playwright."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pytest
 from .browser_support import (
     ROOT,
     browser_page,
+    jupyterlab_server,
     notebook_env,
     require_chromium,
     screenshot_dir,
@@ -75,6 +76,25 @@ def test_dashboard_in_voila_follows_a_filter(tmp_path: Path) -> None:
         page.screenshot(
             path=str(screenshot_dir(tmp_path) / "dashboard-filtered.png"), full_page=False
         )
+
+
+@pytest.mark.slow
+def test_dashboard_in_jupyterlab(tmp_path: Path) -> None:
+    require_chromium()
+    import shutil
+
+    shutil.copy(ROOT / "notebooks" / "03_dashboard.ipynb", tmp_path / "03_dashboard.ipynb")
+    with (
+        jupyterlab_server(tmp_path, env=notebook_env(tmp_path), token="lab-test") as url,
+        browser_page() as page,
+    ):
+        page.goto(f"{url}lab/tree/03_dashboard.ipynb?token=lab-test", wait_until="domcontentloaded")
+        page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
+        page.click("div.lm-MenuBar-itemLabel:text-is('Run')")
+        page.click("li.lm-Menu-item:has-text('Run All Cells')")
+        page.wait_for_selector(HEADLINE.format("tasks"), timeout=180_000)
+        page.wait_for_selector(".lab-chart-0 .main-svg", timeout=60_000)
+        assert int(page.inner_text(HEADLINE.format("tasks")).replace(",", "")) > 1000
 
 
 XSS_PROMPT = '<img src=x onerror="window.__xss=1;alert(1)"> & <script>window.__xss=2</script>'
