@@ -142,7 +142,9 @@ def _positions_by_code(
     """Row positions of the kept rows for each code that has any, in row order."""
     rows = np.flatnonzero(keep)
     kept_codes = codes[rows]
-    order = np.argsort(kept_codes, kind="stable")
+    # numpy sorts 16-bit integers stably by radix, in linear time
+    small = kept_codes.astype(np.int16) if n_codes <= np.iinfo(np.int16).max else kept_codes
+    order = np.argsort(small, kind="stable")
     rows, kept_codes = rows[order], kept_codes[order]
     bounds = np.searchsorted(kept_codes, np.arange(n_codes + 1))
     return [

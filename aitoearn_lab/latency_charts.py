@@ -58,11 +58,7 @@ def latency_distribution(
         return message_figure(f"{METRIC_TITLES[metric]} by model", ZERO_QUEUE_NOTE)
     colors = model_colors(df)
     groups = model_groups(df, metric, include_failed=include_failed)
-    # The slowest tasks of a model, slowest first, ties in row order (as ``nlargest`` keeps them).
-    tails = [
-        group.positions[np.argsort(-group.values, kind="stable")[: max(slowest, 0)]]
-        for group in groups
-    ]
+    tails = [group.positions[_slowest(group.values, slowest)] for group in groups]
     hovers = iter(_task_hovers(df, np.concatenate([[], *tails]).astype(np.int64), metric))
     values = df[metric].to_numpy(dtype=float)
     data: list[dict[str, Any]] = []
@@ -188,11 +184,22 @@ def _seconds_axis(values: np.ndarray, title: str) -> dict[str, Any]:
     }
 
 
+def _slowest(values: np.ndarray, count: int) -> np.ndarray:
+    """Indices of the ``count`` largest values, largest first, ties in order (as ``nlargest``)."""
+    count = min(max(count, 0), values.size)
+    if count == 0:
+        return np.empty(0, dtype=np.int64)
+    # Only values at or above the count-th largest need sorting: a few, not the whole group.
+    threshold = np.partition(values, values.size - count)[values.size - count]
+    candidates = np.flatnonzero(values >= threshold)
+    return candidates[np.argsort(-values[candidates], kind="stable")][:count]
+
+
 def _task_hovers(df: pd.DataFrame, positions: np.ndarray, metric: str) -> list[str]:
-    """Hover text naming each task at ``positions``; only those rows are read."""
-    columns = [*_HOVER_COLUMNS, *([] if metric in _HOVER_COLUMNS else [metric])]
-    rows = df[columns].iloc[positions].to_dict("records")
-    return [_task_hover(row, metric) for row in rows]
+    """Hover text naming each task at ``positions``: only those rows of a few columns are read."""
+    columns = dict.fromkeys([*_HOVER_COLUMNS, metric])
+    rows = pd.DataFrame({name: df[name].iloc[positions] for name in columns})
+    return [_task_hover(row, metric) for row in rows.to_dict("records")]
 
 
 def _task_hover(row: dict[str, object], metric: str) -> str:
