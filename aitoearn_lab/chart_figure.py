@@ -10,6 +10,7 @@ validation unchanged.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Final
 
 import plotly.graph_objects as go
@@ -17,10 +18,13 @@ import plotly.graph_objects as go
 TEMPLATE: Final = "plotly_white"
 """The template of every chart."""
 
+_GRID_KEYS: Final = ("_grid_str", "_grid_ref")
 _template_cache: list[tuple[object, dict[str, Any]]] = []
 
 
-def build_figure(data: list[dict[str, Any]], layout: dict[str, Any]) -> go.Figure:
+def build_figure(
+    data: list[dict[str, Any]], layout: dict[str, Any], *, grid: Mapping[str, Any] | None = None
+) -> go.Figure:
     """A figure of ``data`` (trace dicts with a ``type``) and ``layout``, in the chart template.
 
     Parameters
@@ -29,6 +33,9 @@ def build_figure(data: list[dict[str, Any]], layout: dict[str, Any]) -> go.Figur
         One dict per trace, in plotly's property names (``{"type": "bar", "x": ...}``).
     layout
         The layout, nested (``{"xaxis": {"title": {"text": "s"}}}``), without a template.
+    grid
+        The subplot grid of a ``make_subplots`` figure (see :func:`subplot_grid`), so that
+        ``row=`` and ``col=`` work on the figure as on one from ``make_subplots``.
 
     Returns
     -------
@@ -37,6 +44,8 @@ def build_figure(data: list[dict[str, Any]], layout: dict[str, Any]) -> go.Figur
         further edits (``update_layout``, ``update_traces``) are validated as usual.
     """
     whole = {"data": data, "layout": {**layout, "template": template()}}
+    if grid is not None:
+        whole.update({key: grid[key] for key in _GRID_KEYS})
     figure = go.Figure(whole, _validate=False)
     # Plotly built it unchecked; a user's later edits are checked again, as on any figure.
     figure._validate = True
@@ -44,6 +53,18 @@ def build_figure(data: list[dict[str, Any]], layout: dict[str, Any]) -> go.Figur
     for trace in figure.data:
         trace._validate = True
     return figure
+
+
+def subplot_grid(figure: go.Figure) -> dict[str, Any]:
+    """The layout of a ``make_subplots`` figure (without its template) and its subplot grid.
+
+    The grid is read from the dict plotly pickles a figure as, where it travels under the keys
+    ``go.Figure`` accepts.
+    """
+    pickled = figure.__reduce__()[1][0]
+    layout = pickled["layout"]
+    layout.pop("template", None)
+    return {"layout": layout, **{key: pickled[key] for key in _GRID_KEYS}}
 
 
 def template() -> dict[str, Any]:

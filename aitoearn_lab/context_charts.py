@@ -17,7 +17,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from aitoearn_lab.chart_data import codes_of, latency_mask
-from aitoearn_lab.chart_figure import build_figure
+from aitoearn_lab.chart_figure import build_figure, subplot_grid
 from aitoearn_lab.chart_style import (
     STATE_COLORS,
     base_layout,
@@ -76,7 +76,8 @@ def activity(df: pd.DataFrame, *, freq: str = "1h") -> go.Figure:
                 "yaxis": "y" if row == 1 else f"y{row}",
             }
         )
-    layout = _activity_grid()
+    grid = _activity_grid()
+    layout = copy.deepcopy(grid["layout"])  # the cached grid is shared by every call
     layout.update(base_layout(f"Activity over time (per {freq}, UTC)", height=760))
     layout.update(barmode="stack", hovermode="x unified", bargap=0.1)
     layout["yaxis"]["title"] = {"text": "tasks"}
@@ -84,7 +85,7 @@ def activity(df: pd.DataFrame, *, freq: str = "1h") -> go.Figure:
     layout["yaxis3"].update(title={"text": "turnaround (s)"}, rangemode="tozero")
     layout["yaxis4"].update(title={"text": "failure rate"}, tickformat=".0%", rangemode="tozero")
     layout["xaxis4"]["title"] = {"text": "time (UTC)"}
-    return build_figure(data, layout)
+    return build_figure(data, layout, grid=grid)
 
 
 def render_heatmap(df: pd.DataFrame) -> go.Figure:
@@ -287,21 +288,17 @@ def _colorscale(name: str) -> list[list[Any]]:
 
 
 @cache
-def _activity_grid_layout() -> dict[str, Any]:
-    layout: dict[str, Any] = make_subplots(
-        rows=4,
-        cols=1,
-        shared_xaxes=True,
-        vertical_spacing=0.045,
-        row_heights=[0.4, 0.2, 0.2, 0.2],
-    ).layout.to_plotly_json()
-    layout.pop("template", None)
-    return layout
-
-
 def _activity_grid() -> dict[str, Any]:
-    """The four stacked plots sharing a time axis, as ``make_subplots`` lays them out."""
-    return copy.deepcopy(_activity_grid_layout())
+    """The four stacked plots sharing a time axis, made once (``make_subplots`` takes 40 ms)."""
+    return subplot_grid(
+        make_subplots(
+            rows=4,
+            cols=1,
+            shared_xaxes=True,
+            vertical_spacing=0.045,
+            row_heights=[0.4, 0.2, 0.2, 0.2],
+        )
+    )
 
 
 def _ordered(labels: list[str]) -> list[str]:

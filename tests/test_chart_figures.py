@@ -121,3 +121,14 @@ def test_error_signature_bars_when_a_signature_has_no_model() -> None:
     assert [t.name for t in fig.data] == ["alpha"]
     assert fig.data[0].x[0] == 2.0
     assert np.isnan(fig.data[0].x[1])
+
+
+def test_the_activity_chart_keeps_its_subplot_grid(world: pd.DataFrame) -> None:
+    figure = charts.activity(world)
+    figure.update_yaxes(title_text="in flight (tasks)", row=2, col=1)
+    assert figure.layout.yaxis2.title.text == "in flight (tasks)"
+    figure.add_trace(go.Scatter(x=[1], y=[2], name="mine"), row=3, col=1)
+    assert (figure.data[-1].xaxis, figure.data[-1].yaxis) == ("x3", "y3")
+    again = charts.activity(world)  # edits to one figure leave the next one as drawn
+    assert again.layout.yaxis2.title.text == "in flight"
+    assert len(again.data) == 6
