@@ -56,6 +56,23 @@ TABLE_COLUMNS: Final = (
     "error_message",
     "input_prompt",
 )
+_VIEW_COLUMNS: Final = (
+    "task_id",
+    "model",
+    "state",
+    "submitted_at",
+    "started_at",
+    "finished_at",
+    "queue_s",
+    "render_s",
+    "total_s",
+    "error_message",
+    "input_prompt",
+    "input_duration",
+    "input_resolution",
+)
+"""The columns the charts, the headline and the tables read. Selecting rows copies every column
+kept, and the others (URLs, IDs, input lists) would cost more than the arithmetic of all charts."""
 _STYLE: Final = """
 <style>
 .lab-headline { display: flex; gap: 12px; flex-wrap: wrap; margin: 6px 0 10px 0; }
@@ -115,6 +132,7 @@ class _Prepared:
     resolution_codes: np.ndarray
     resolutions: list[str]
     durations: np.ndarray
+    view: pd.DataFrame
 
     @classmethod
     def of(cls, tasks: pd.DataFrame) -> _Prepared:
@@ -130,8 +148,17 @@ class _Prepared:
         days = stamps.astype("datetime64[D]").astype(np.int64)
         days[np.isnat(stamps)] = np.iinfo(np.int64).min
         durations = tasks["input_duration"].to_numpy(dtype=float)
+        view = tasks[[name for name in _VIEW_COLUMNS if name in tasks.columns]]
         return cls(
-            model_codes, models, state_codes, states, days, resolution_codes, resolutions, durations
+            model_codes,
+            models,
+            state_codes,
+            states,
+            days,
+            resolution_codes,
+            resolutions,
+            durations,
+            view,
         )
 
 
@@ -240,6 +267,10 @@ class Dashboard(widgets.VBox):
         """The tasks the filters select."""
         return self._tasks[self._mask]
 
+    def _selection(self) -> pd.DataFrame:
+        """The selected tasks, with only the columns the charts and tables read."""
+        return self._prepared.view[self._mask]
+
     def reset_filters(self) -> None:
         """Select everything again."""
         self._building = True
@@ -276,7 +307,7 @@ class Dashboard(widgets.VBox):
         Other charts are marked stale and redrawn when their tab opens, or now if ``all_charts``.
         """
         self._mask = self.selection_mask()
-        selected = self.filtered
+        selected = self._selection()
         visible = self.tabs.selected_index or 0
         self._stale = set(range(len(CHART_TABS)))
         for index in range(len(CHART_TABS)) if all_charts else (visible,):
@@ -285,13 +316,13 @@ class Dashboard(widgets.VBox):
 
     def _show_selection(self, selected: pd.DataFrame | None = None) -> None:
         """The headline and the tables for the current selection."""
-        selected = self.filtered if selected is None else selected
+        selected = self._selection() if selected is None else selected
         self.headline.value = _headline(selected, len(self._tasks))
         self.error_table.value = _errors_html(selected)
         self.task_table.value = _tasks_html(selected, self.table_rows)
 
     def _draw(self, index: int, selected: pd.DataFrame | None = None) -> None:
-        frame = self.filtered if selected is None else selected
+        frame = self._selection() if selected is None else selected
         figure = CHART_TABS[index][1](frame)
         widget = self.figures[index]
         if widget is None:
