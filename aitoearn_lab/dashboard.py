@@ -468,8 +468,7 @@ def _codes(values: pd.Series, order: Sequence[str] | None = None) -> tuple[np.nd
     filled = values.fillna(UNSPECIFIED).astype(str)
     counts = filled.value_counts()
     labels = [label for label in order if label in counts.index] if order else list(counts.index)
-    lookup = {label: code for code, label in enumerate(labels)}
-    codes = filled.map(lookup).to_numpy(dtype=np.int64)
+    codes = pd.Categorical(filled, categories=labels).codes.astype(np.int64)  # hashed, not mapped
     return codes, labels
 
 
