@@ -408,6 +408,11 @@ class Dashboard(widgets.VBox):
         if fresh_parts:
             self._tasks = _merge(self._tasks, pd.concat(fresh_parts, ignore_index=True))
             self._prepared = _Prepared.of(self._tasks)
+            self._building = True  # states may have appeared or gone: renew the choices
+            _renew(self.model_filter, self._prepared.models)
+            _renew(self.state_filter, self._prepared.states)
+            _renew(self.resolution_filter, self._prepared.resolutions)
+            self._building = False
         done = int(self._tasks["is_terminal"].sum())
         self.status.value = (
             f"Asked again for {len(unfinished):,} unfinished tasks; "
@@ -435,7 +440,9 @@ class Dashboard(widgets.VBox):
         days = np.unique(self._prepared.days[self._prepared.days != np.iinfo(np.int64).min])
         if len(days) == 0:
             days = np.array([0])
-        options = [(str(np.datetime64(int(day), "D")), int(day)) for day in days]
+        # Short labels ("Nov 26") keep the slider's readout whole.
+        labels = pd.to_datetime(days.astype("datetime64[D]")).strftime("%b %d")
+        options = [(label, int(day)) for label, day in zip(labels, days, strict=True)]
         slider = widgets.SelectionRangeSlider(
             options=options,
             index=(0, len(options) - 1),
@@ -472,10 +479,19 @@ def _codes(values: pd.Series, order: Sequence[str] | None = None) -> tuple[np.nd
     return codes, labels
 
 
+def _renew(control: widgets.SelectMultiple, labels: list[str]) -> None:
+    """New choices for a filter: what was chosen stays chosen; if all was, all still is."""
+    everything = set(control.value) == set(control.options)
+    chosen = set(control.value)
+    control.options = labels
+    control.value = tuple(label for label in labels if everything or label in chosen)
+
+
 def _member(codes: np.ndarray, labels: list[str], chosen: Sequence[str]) -> np.ndarray:
     wanted = np.zeros(len(labels) + 1, dtype=bool)
     for label in chosen:
-        wanted[labels.index(label)] = True
+        if label in labels:
+            wanted[labels.index(label)] = True
     result: np.ndarray = wanted[codes]
     return result
 

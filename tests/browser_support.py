@@ -85,7 +85,6 @@ def free_port() -> int:
 def voila_server(notebook: Path, *, env: dict[str, str], timeout: float = 90.0) -> Iterator[str]:
     """Serve ``notebook`` with Voila on 127.0.0.1; yield its URL; stop it afterwards."""
     port = free_port()
-    log = Path(env.get("TMPDIR") or tempfile.gettempdir()) / f"voila-{port}.log"
     command = [
         sys.executable,
         "-m",
@@ -97,24 +96,56 @@ def voila_server(notebook: Path, *, env: dict[str, str], timeout: float = 90.0) 
         "--Voila.open_browser=False",
         "--VoilaConfiguration.show_tracebacks=True",
     ]
+    with _server(
+        command, cwd=notebook.parent, env=env, port=port, probe="api", timeout=timeout
+    ) as url:
+        yield url
+
+
+@contextmanager
+def jupyterlab_server(
+    folder: Path, *, env: dict[str, str], token: str, timeout: float = 90.0
+) -> Iterator[str]:
+    """JupyterLab on 127.0.0.1 serving ``folder``; yield its base URL."""
+    port = free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        "--no-browser",
+        "--allow-root",
+        f"--port={port}",
+        "--ip=127.0.0.1",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={folder}",
+    ]
+    with _server(command, cwd=folder, env=env, port=port, probe="api", timeout=timeout) as url:
+        yield url
+
+
+@contextmanager
+def _server(
+    command: list[str], *, cwd: Path, env: dict[str, str], port: int, probe: str, timeout: float
+) -> Iterator[str]:
+    log = Path(env.get("TMPDIR") or tempfile.gettempdir()) / f"server-{port}.log"
     with log.open("w") as handle:
         process = subprocess.Popen(
-            command, cwd=notebook.parent, env=env, stdout=handle, stderr=subprocess.STDOUT
+            command, cwd=cwd, env=env, stdout=handle, stderr=subprocess.STDOUT
         )
     url = f"http://127.0.0.1:{port}/"
     try:
         deadline = time.monotonic() + timeout
         while True:
             if process.poll() is not None:
-                raise RuntimeError(f"voila exited early: {log.read_text()[-2000:]}")
+                raise RuntimeError(f"{command[2]} exited early: {log.read_text()[-2000:]}")
             try:
-                if requests.get(url + "api", timeout=2).status_code < 500:
+                if requests.get(url + probe, timeout=2).status_code < 500:
                     break
             except requests.RequestException:
                 pass
             if time.monotonic() > deadline:
                 raise RuntimeError(
-                    f"voila did not start in {timeout:.0f} s: {log.read_text()[-2000:]}"
+                    f"{command[2]} did not start in {timeout:.0f} s: {log.read_text()[-2000:]}"
                 )
             time.sleep(0.25)  # polling a server that is starting, not waiting out behaviour
         yield url
