@@ -16,11 +16,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from aitoearn_lab.frame import LATENCY_COLUMNS
 from aitoearn_lab.metrics import check_choice, grouped_stats
 from aitoearn_lab.schema import STATES
 from aitoearn_lab.stats import wilson_interval
-
-LATENCY_METRICS = ("queue_s", "render_s", "total_s")
 
 
 @dataclass(frozen=True)
@@ -53,7 +52,7 @@ def state_codes(df: pd.DataFrame) -> np.ndarray:
 
 def latency_mask(df: pd.DataFrame, metric: str, *, include_failed: bool = False) -> np.ndarray:
     """The rows :func:`~aitoearn_lab.metrics.latency_values` keeps, as a boolean array."""
-    check_choice("metric", metric, LATENCY_METRICS)
+    check_choice("metric", metric, LATENCY_COLUMNS)
     wanted = np.zeros(len(STATES) + 1, dtype=bool)  # the last slot stands for a missing state
     for state in ("succeeded", "failed") if include_failed else ("succeeded",):
         wanted[STATES.index(state)] = True
@@ -125,12 +124,11 @@ def model_table(df: pd.DataFrame) -> pd.DataFrame:
     )
     in_latency = fetched & (states == STATES.index("succeeded"))
     half = np.array([0.5])
-    for metric in LATENCY_METRICS:
+    for metric in LATENCY_COLUMNS:
         values = df[metric].to_numpy(dtype=float)
-        values = np.where(values >= 0, values, np.nan)
-        table[f"{metric}_p50"] = grouped_stats(ids[in_latency], values[in_latency], n_groups, half)[
-            "p50"
-        ]
+        values = np.where(values >= 0, values, np.nan)  # negative intervals are data errors
+        stats = grouped_stats(ids[in_latency], values[in_latency], n_groups, half)
+        table[f"{metric}_p50"] = stats["p50"]
     labels = [models[code] for code in present]
     frame = pd.DataFrame(table, index=pd.Index(labels, dtype=object, name="model"))
     return frame.loc[model_order(df, labels)]

@@ -53,8 +53,6 @@ SUMMARY_COLUMNS: Final = (
 )
 """Every column of :func:`summarize`, in order."""
 
-_FEW_GROUPS: Final = 1000
-
 ALL_TASKS: Final = "all tasks"
 """The group label when :func:`summarize` is called with ``by=None``."""
 
@@ -217,6 +215,10 @@ def grouped_stats(
         result["mean"] = np.where(empty, np.nan, sums / counts)
     result["max"] = maxima
     return result
+
+
+_FEW_GROUPS: Final = 1000
+"""Up to this many groups, :func:`sorted_by_group` sorts each group on its own."""
 
 
 def sorted_by_group(ids: np.ndarray, values: np.ndarray, counts: np.ndarray) -> np.ndarray:
