@@ -90,8 +90,8 @@ def test_dashboard_in_jupyterlab(tmp_path: Path) -> None:
     ):
         page.goto(f"{url}lab/tree/03_dashboard.ipynb?token=lab-test", wait_until="domcontentloaded")
         page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
-        # Run every cell once the kernel is ready (the status bar says Idle).
-        page.wait_for_selector(".jp-StatusBar-TextItem:has-text('Idle')", timeout=120_000)
+        # "Run All Cells" is dropped while the notebook has no kernel yet: wait until it is idle.
+        page.wait_for_selector(".jp-StatusBar-TextItem:has-text(' | Idle')", timeout=120_000)
         page.click("div.lm-MenuBar-itemLabel:text-is('Run')")
         page.click("li.lm-Menu-item:has-text('Run All Cells')")
         try:
