@@ -275,6 +275,7 @@ class TaskCache:
         stored = CachedResponse.from_response(response, expires=expires)
         stored.created_at = created
         stored.request.headers = CaseInsensitiveDict()  # the API key travels in a request header
+        stored.history = []  # earlier hops would carry their own request headers
         stored.headers = CaseInsensitiveDict(
             {
                 name: stored.headers[name]

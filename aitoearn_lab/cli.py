@@ -20,7 +20,13 @@ from typing import Any, TypeVar
 import click
 
 from aitoearn_lab._version import __version__
-from aitoearn_lab.config import DEFAULT_PENDING_TTL, DEFAULT_TIMEOUT, DEFAULT_WORKERS, ENV_API_KEY
+from aitoearn_lab.config import (
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_PENDING_TTL,
+    DEFAULT_TIMEOUT,
+    DEFAULT_WORKERS,
+    ENV_API_KEY,
+)
 from aitoearn_lab.errors import AiToEarnError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -38,7 +44,7 @@ def _friendly(command: F) -> F:
         except AiToEarnError as error:
             click.echo(f"error: {error}", err=True)
             sys.exit(EXIT_USAGE)
-        except FileNotFoundError as error:
+        except OSError as error:  # an output or IDs file that cannot be read or written
             click.echo(f"error: {error}", err=True)
             sys.exit(EXIT_USAGE)
         except KeyboardInterrupt:
@@ -119,6 +125,14 @@ def connection_options(command: F) -> F:
             metavar="S",
             help="Per-request timeout in seconds.",
         ),
+        click.option(
+            "--max-retries",
+            type=click.IntRange(min=0, max=20),
+            default=DEFAULT_MAX_RETRIES,
+            show_default=True,
+            metavar="N",
+            help="Retries per ID after a 429, a 5xx, a dropped connection or a bad answer.",
+        ),
     ]
     for option in reversed(options):
         command = option(command)
@@ -153,6 +167,7 @@ def fetch(
     workers: int,
     max_rps: float | None,
     timeout: float,
+    max_retries: int,
     no_progress: bool,
 ) -> None:
     """Fetch tasks by ID into a table.
@@ -181,6 +196,7 @@ def fetch(
         pending_ttl=pending_ttl,
         timeout=timeout,
         max_rps=max_rps,
+        max_retries=max_retries,
     )
     with client:
         tasks = client.fetch(all_ids, progress=not no_progress)
@@ -191,6 +207,9 @@ def fetch(
     else:
         format_for_csv(tasks).to_csv(sys.stdout, index=False, lineterminator="\r\n")
     click.echo(stats.describe(), err=True)
+    odd = int(tasks["anomalies"].notna().sum())
+    if odd:
+        click.echo(f"{odd} row(s) with anomalies; see the anomalies column", err=True)
     if not stats.complete:
         click.echo(
             f"{stats.failed} ID(s) got no definitive answer; see the fetch_error column", err=True

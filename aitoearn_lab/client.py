@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 from urllib.parse import quote
 
 import requests
@@ -47,6 +47,7 @@ from aitoearn_lab.config import (
     FetchSettings,
     key_scope,
     mask_key,
+    redact_key,
     resolve_api_key,
     resolve_base_url,
     resolve_cache_path,
@@ -65,6 +66,8 @@ from aitoearn_lab.retry import RateLimiter, backoff_delay, retry_after_seconds
 
 if TYPE_CHECKING:
     import pandas as pd
+
+_E = TypeVar("_E", bound=AiToEarnError)
 
 _ERROR_FOR_CODE: Final[dict[int, type[APIError]]] = {
     schema.CODE_UNAUTHORIZED: AuthenticationError,
@@ -427,6 +430,15 @@ class Client:
                         auth_error = auth_error or error
                         stop.set()
                 fill()
+        except KeyboardInterrupt:
+            # Requests already sent are answered anyway (the process waits for the pool's
+            # threads before it ends): keep those answers, ask nothing more, then stop.
+            stop.set()
+            pool.shutdown(wait=False, cancel_futures=True)
+            for future in [f for f in in_flight if not f.cancelled()]:
+                if future.exception() is None:  # waits for the answer
+                    yield future.result()
+            raise
         except BaseException:
             stop.set()
             pool.shutdown(wait=False, cancel_futures=True)
@@ -436,26 +448,58 @@ class Client:
             raise auth_error
 
     def _ask(self, task_id: str, stop: threading.Event) -> Outcome:
-        """Ask for one task until a definitive answer or the retries run out."""
+        """Ask for one task until a definitive answer or the retries run out.
+
+        A refused key sets ``stop`` before this thread can take another ID, so a batch sends
+        nothing after a 401 but the requests already in flight. Messages built from what the
+        server sent are cleared of the key, in case the server echoes it.
+        """
+        try:
+            outcome = self._ask_until_answered(task_id, stop)
+        except AuthenticationError as error:
+            stop.set()
+            raise self._scrubbed(error) from None
+        if outcome.error is not None:
+            outcome.error = self._scrubbed(outcome.error)
+        return outcome
+
+    def _scrubbed(self, error: _E) -> _E:
+        key = self.__api_key
+        error.args = tuple(redact_key(a, key) if isinstance(a, str) else a for a in error.args)
+        if isinstance(error, APIError):
+            error.api_message = redact_key(error.api_message, key)
+            error.request_id = error.request_id and redact_key(error.request_id, key)
+        return error
+
+    def _ask_until_answered(self, task_id: str, stop: threading.Event) -> Outcome:
         settings = self.settings
         url = self.task_url(task_id)
         outcome = Outcome(task_id)
-        problem = "not asked"
+        problem = "not asked: the batch was stopped"
         http_status: int | None = None
         for attempt in range(settings.max_retries + 1):
-            if stop.is_set() and attempt > 0:
+            if stop.is_set():
                 break
             if self._limiter is not None:
                 self._limiter.acquire()
             outcome.attempts += 1
             delay: float | None = None
             try:
+                # Redirects are not followed: the key must only ever go to the base URL.
                 response = self._session.get(
-                    url, timeout=(min(settings.timeout, 10.0), settings.timeout)
+                    url,
+                    timeout=(min(settings.timeout, 10.0), settings.timeout),
+                    allow_redirects=False,
                 )
             except _NETWORK_ERRORS as error:
                 problem = _describe_network_error(error)
                 http_status = None
+            except requests.RequestException as error:
+                outcome.fetched_at = self._clock()
+                outcome.error = TransportError(
+                    f"the request could not be made ({type(error).__name__})", task_id=task_id
+                )
+                return outcome
             else:
                 http_status = response.status_code
                 if response.status_code == 200:
@@ -483,6 +527,12 @@ class Client:
                             outcome.error = refusal
                             return outcome
                         problem = str(refusal)
+                elif response.status_code == 401:  # a gateway's refusal, without an envelope
+                    raise AuthenticationError(
+                        f"HTTP 401 {response.reason or ''}".strip(),
+                        code=schema.CODE_UNAUTHORIZED,
+                        task_id=task_id,
+                    )
                 elif response.status_code == 429 or response.status_code >= 500:
                     problem = f"HTTP {response.status_code} {response.reason or ''}".strip()
                     delay = retry_after_seconds(
@@ -492,8 +542,15 @@ class Client:
                     )
                 else:
                     outcome.fetched_at = self._clock()
+                    text = f"HTTP {response.status_code} {response.reason or ''}".strip()
+                    if response.is_redirect:
+                        target = response.headers.get("Location", "")[:200]
+                        text += (
+                            f" (a redirect to {target!r}, not followed: the API key is only "
+                            "sent to the base URL; point the base URL at the API itself)"
+                        )
                     outcome.error = TransportError(
-                        f"HTTP {response.status_code} {response.reason or ''}".strip(),
+                        text,
                         task_id=task_id,
                         http_status=response.status_code,
                     )
