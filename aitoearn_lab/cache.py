@@ -86,8 +86,12 @@ class CachedAnswer:
     terminal: bool
 
     def is_fresh(self, now: float, pending_ttl: float) -> bool:
-        """Finished tasks never change; unfinished ones are asked again after ``pending_ttl``."""
-        return self.terminal or (now - self.fetched_at) < pending_ttl
+        """Finished tasks never change; unfinished ones are asked again after ``pending_ttl``.
+
+        An answer stamped later than ``now`` (the clock was set back, or the file came from a
+        machine whose clock ran fast) cannot be aged, so an unfinished task is asked again.
+        """
+        return self.terminal or 0 <= (now - self.fetched_at) < pending_ttl
 
 
 def cache_key(scope: str, task_id: str) -> str:
