@@ -1,0 +1,140 @@
+"""Interruption: a fetch stopped by Ctrl-C, or killed outright, part-way through a batch.
+
+The fetch runs as a real ``aitoearn-lab`` process against the simulator, whose added latency
+keeps it mid-batch; the test waits (polling the simulator's request log, never a blind sleep)
+until a good part of the batch was answered, then signals it. The re-run's request log shows
+what had to be asked again: only the answers not yet saved, at most the requests in flight.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from aitoearn_lab import read_tasks
+from aitoearn_lab.simulator import FaultPlan, ManualClock, Simulator
+
+from .conftest import ANCHOR
+
+WORKERS = 4
+TASKS = 600
+
+
+@pytest.fixture
+def slow_sim() -> Iterator[Simulator]:
+    with Simulator(tasks=TASKS, seed=29, clock=ManualClock(ANCHOR)) as simulator:
+        simulator.faults = FaultPlan(latency=0.04, jitter=0.04)
+        yield simulator
+
+
+def start_fetch(sim: Simulator, tmp_path: Path, name: str) -> subprocess.Popen[str]:
+    ids_file = sim.write_task_ids(tmp_path / "ids.txt")
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "aitoearn_lab",
+            "fetch",
+            "--ids-file",
+            str(ids_file),
+            "--workers",
+            str(WORKERS),
+            "--pending-ttl",
+            "1e9",  # anything saved is reused by the re-run, finished or not
+            "--no-progress",
+            "-o",
+            str(tmp_path / f"{name}.csv"),
+        ],
+        env={
+            **os.environ,
+            "AITOEARN_API_KEY": sim.api_key,
+            "AITOEARN_BASE_URL": sim.base_url,
+            "AITOEARN_LAB_CACHE": str(tmp_path / "tasks.sqlite"),
+        },
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def wait_for_answers(sim: Simulator, process: subprocess.Popen[str], count: int) -> None:
+    deadline = time.monotonic() + 60
+    while len(sim.request_log) < count:
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "the fetch did not get going"
+        time.sleep(0.005)  # polling another process's progress, not waiting out a duration
+
+
+def wait_until_the_server_is_idle() -> None:
+    """Every request the server received has been handled (and logged), answered or not."""
+    deadline = time.monotonic() + 30
+    while any("process_request_thread" in t.name for t in threading.enumerate()):
+        assert time.monotonic() < deadline, "the simulator is still handling requests"
+        time.sleep(0.005)
+
+
+def saved_rows(cache: Path) -> int:
+    with sqlite3.connect(cache) as connection:
+        return int(connection.execute("SELECT COUNT(*) FROM responses").fetchone()[0])
+
+
+def interrupt_then_rerun(
+    sim: Simulator, tmp_path: Path, sig: signal.Signals
+) -> tuple[subprocess.Popen[str], str, set[str], int, set[str]]:
+    """Stop a fetch with ``sig`` a third of the way in, then fetch again to the end.
+
+    Returns the stopped process, its stderr, the IDs the server answered before the stop, the
+    rows saved, and the IDs the re-run asked for.
+    """
+    first = start_fetch(sim, tmp_path, "first")
+    wait_for_answers(sim, first, TASKS // 3)
+    first.send_signal(sig)
+    _, stderr = first.communicate(timeout=60)
+    wait_until_the_server_is_idle()
+    answered = set(sim.request_counts())
+    assert TASKS // 3 <= len(answered) < TASKS, "the stop came too late to show anything"
+    saved = saved_rows(tmp_path / "tasks.sqlite")
+
+    sim.reset_log()
+    sim.faults = FaultPlan()
+    second = start_fetch(sim, tmp_path, "second")
+    _, second_err = second.communicate(timeout=120)
+    assert second.returncode == 0, second_err
+    tasks = read_tasks(tmp_path / "second.csv")
+    assert tasks["task_id"].tolist() == sim.task_ids and tasks["fetch_error"].isna().all()
+    assert saved_rows(tmp_path / "tasks.sqlite") == TASKS
+    return first, stderr, answered, saved, set(sim.request_counts())
+
+
+def test_ctrl_c_keeps_every_answer_and_exits_130(slow_sim: Simulator, tmp_path: Path) -> None:
+    first, stderr, answered, saved, asked_again = interrupt_then_rerun(
+        slow_sim, tmp_path, signal.SIGINT
+    )
+    assert first.returncode == 130
+    assert "interrupted" in stderr and "Traceback" not in stderr
+    repeated = answered & asked_again
+    # Requests in flight at Ctrl-C are answered before the process ends, and kept.
+    assert len(repeated) <= WORKERS, repeated
+    assert saved == len(answered) - len(repeated)
+    assert asked_again == set(slow_sim.task_ids) - (answered - repeated)
+
+
+def test_a_killed_fetch_loses_nothing_it_saved(slow_sim: Simulator, tmp_path: Path) -> None:
+    first, _, answered, saved, asked_again = interrupt_then_rerun(
+        slow_sim, tmp_path, signal.SIGKILL
+    )
+    assert first.returncode == -signal.SIGKILL
+    repeated = answered & asked_again
+    # Only answers that arrived but were not yet committed are asked again.
+    assert len(repeated) <= WORKERS, repeated
+    assert saved == len(answered) - len(repeated)
+    assert asked_again == set(slow_sim.task_ids) - (answered - repeated)
