@@ -8,12 +8,25 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from aitoearn_lab import Client
 from aitoearn_lab.simulator import ManualClock, Simulator
 
 ROOT = Path(__file__).resolve().parent.parent
 ANCHOR = 1782993600.0  # 2026-07-02T12:00:00Z
+
+# Property tests draw the same examples on every run and every machine (derandomize), keep no
+# example database, and have no per-example deadline (they talk to a server over loopback).
+settings.register_profile(
+    "aitoearn",
+    derandomize=True,
+    database=None,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+settings.load_profile("aitoearn")
 
 
 class RecordingSleep:

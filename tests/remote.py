@@ -96,6 +96,7 @@ class RemoteService:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # or each answer waits for a delayed ACK
 
             def do_GET(self) -> None:
                 with service._lock:
