@@ -465,3 +465,58 @@ def test_schema_drift_keeps_the_rows_and_the_summary_counts_it(tmp_path: Path) -
     assert tasks.loc["6a461da66fe8a12d33da0005", "state"] == "succeeded"
     assert tasks.loc["6a461da66fe8a12d33da0006", "input_prompt"] == '=HYPERLINK("http://x")'
     assert_csv_is_spreadsheet_safe(out)
+
+
+# --- exports ---------------------------------------------------------------------------------------
+
+DANGEROUS = ['=HYPERLINK("http://x")', "+1+1", "-2+3", "@SUM(A1)", "\tTAB", "\rCR", "'quoted"]
+
+
+def test_every_csv_the_command_line_writes_is_spreadsheet_safe(tmp_path: Path) -> None:
+    """Task text in every text column, and IDs that look like formulas, through -o and stdout."""
+    records = {}
+    for n, text in enumerate(DANGEROUS):
+        records[f"6a461da66fe8a12d33da{n:04x}"] = {
+            **BASE_RECORD,
+            "status": "FAILURE",
+            "model": text,
+            "error": {"message": text},
+            "videoUrl": text,
+            "coverUrl": text,
+            "groupId": text,
+            "mediaId": text,
+            "input": {"prompt": text, "resolution": text, "aspectRatio": text, "images": [text]},
+        }
+    service = RemoteService()
+    service.answer = lambda task_id: Crafted(
+        body=envelope({"id": task_id, **records[task_id]})
+        if task_id in records
+        else envelope({}, code=10002, message=task_id)
+    )
+    ids = [*records, *DANGEROUS[:4]]  # IDs a user pasted from a spreadsheet
+    out = tmp_path / "tasks.csv"
+    with service.running():
+        runner = CliRunner(
+            env={"AITOEARN_API_KEY": "ai_" + "k" * 40, "AITOEARN_BASE_URL": service.base_url}
+        )
+        to_file = runner.invoke(
+            cli, ["fetch", "--no-cache", "--no-progress", "-o", str(out), "--", *ids]
+        )
+        to_stdout = runner.invoke(cli, ["fetch", "--no-cache", "--no-progress", "--", *ids])
+    assert to_file.exit_code == 0 and to_stdout.exit_code == 0, to_file.stderr
+    printed = tmp_path / "printed.csv"
+    printed.write_text(to_stdout.stdout, encoding="utf-8", newline="")
+    for path in (out, printed):
+        assert_csv_is_spreadsheet_safe(path)
+    back = read_tasks(out).set_index("task_id")
+    assert back.loc[ids[0], "input_prompt"] == DANGEROUS[0]  # and read back as it was
+    assert back.loc[ids[3], "error_message"] == DANGEROUS[3]
+    assert set(DANGEROUS[:4]) <= set(back.index)
+
+
+def test_the_demo_csv_is_spreadsheet_safe(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        cli, ["demo", "-o", str(tmp_path), "--tasks", "200", "--no-progress"]
+    )
+    assert result.exit_code == 0, result.output
+    assert_csv_is_spreadsheet_safe(tmp_path / "tasks.csv")
