@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from aitoearn_lab import CacheError, Client
+from aitoearn_lab import CacheError, Client, read_tasks
 from aitoearn_lab.simulator import ManualClock, Simulator
 
 from .conftest import ANCHOR
@@ -263,6 +263,51 @@ def test_an_output_that_cannot_be_written_is_one_clear_line(
     assert done.returncode == 2
     assert done.stderr.startswith("error: ") and str(blocker) in done.stderr
     assert "Traceback" not in done.stderr
+
+
+@pytest.fixture
+def tiny_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 256 kB file system: room for the cache to start, not for 2,000 answers."""
+    folder = tmp_path / "tiny"
+    folder.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(folder)],
+        capture_output=True,
+        check=False,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small file system here: {mounted.stderr.decode().strip()}")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", str(folder)], check=True)
+
+
+def test_a_full_disk_costs_the_cache_not_the_batch(tiny_disk: Path, tmp_path: Path) -> None:
+    with Simulator(tasks=2000, seed=3, clock=ManualClock(ANCHOR)) as sim:
+        cache = tiny_disk / "tasks.sqlite"
+        out = tmp_path / "t.csv"
+        done = cli(
+            sim,
+            cache,
+            "fetch",
+            "--ids-file",
+            str(sim.write_task_ids(tmp_path / "ids")),
+            "--no-progress",
+            "-o",
+            str(out),
+        )
+    assert done.returncode == 0, done.stderr
+    warned = cache_warnings(done.stderr)
+    assert len(warned) == 1, done.stderr
+    assert (
+        str(cache) in warned[0]
+        and "full" in warned[0]
+        and "Continuing without the cache" in warned[0]
+    )
+    assert "Traceback" not in done.stderr
+    tasks = read_tasks(out)
+    assert len(tasks) == 2000 and tasks["fetch_error"].isna().all()
 
 
 # --- whose answers, and how old -----------------------------------------------------------------
