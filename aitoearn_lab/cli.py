@@ -185,7 +185,13 @@ def fetch(
         output_kind(output)  # a wrong suffix is a usage error before any request, not after
     all_ids = list(ids)
     if ids_file is not None:
-        all_ids.extend(read_id_lines(ids_file))
+        try:
+            all_ids.extend(read_id_lines(ids_file))
+        except UnicodeDecodeError as error:
+            raise click.UsageError(
+                f"the IDs file is not UTF-8 text ({error.reason} at byte {error.start}); "
+                "save it as UTF-8 (in a spreadsheet: CSV UTF-8) and try again"
+            ) from None
     if not all_ids:
         raise click.UsageError("give task IDs as arguments or with --ids-file")
     client = Client(

@@ -144,6 +144,27 @@ def test_the_raw_path_is_the_task_route_and_the_id_percent_encoded() -> None:
         assert unquote(tail) in nasty
 
 
+@pytest.mark.parametrize(
+    "content",
+    [
+        "6a461da66fe8a12d33daabdd\n".encode("utf-16"),  # a spreadsheet's "Unicode text"
+        b"6a461da66fe8a12d33daabdd\n\xff\xfe\x00 bad\n",
+        "taskId\n6a461da66fe8a12d33daabdd\n".encode("gb18030") + "任务\n".encode("gb18030"),
+    ],
+)
+def test_an_ids_file_that_is_not_utf8_is_a_clear_usage_error(
+    sim: Simulator, tmp_path: Path, content: bytes
+) -> None:
+    ids_file = tmp_path / "ids.txt"
+    ids_file.write_bytes(content)
+    result = CliRunner(
+        env={"AITOEARN_API_KEY": sim.api_key, "AITOEARN_BASE_URL": sim.base_url}
+    ).invoke(cli, ["fetch", "--ids-file", str(ids_file), "--no-cache"])
+    assert result.exit_code == 2
+    assert "not UTF-8 text" in result.stderr and "Traceback" not in result.output
+    assert sim.request_log == []
+
+
 # --- answers -------------------------------------------------------------------------------------
 
 BASE_RECORD: dict[str, Any] = {

@@ -13,9 +13,8 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -24,6 +23,7 @@ from aitoearn_lab import read_tasks
 from aitoearn_lab.simulator import FaultPlan, ManualClock, Simulator
 
 from .conftest import ANCHOR
+from .leaks import every_file, places_holding
 
 WORKERS = 4
 TASKS = 600
@@ -74,10 +74,10 @@ def wait_for_answers(sim: Simulator, process: subprocess.Popen[str], count: int)
         time.sleep(0.005)  # polling another process's progress, not waiting out a duration
 
 
-def wait_until_the_server_is_idle() -> None:
+def wait_until_the_server_is_idle(sim: Simulator) -> None:
     """Every request the server received has been handled (and logged), answered or not."""
     deadline = time.monotonic() + 30
-    while any("process_request_thread" in t.name for t in threading.enumerate()):
+    while sim.open_connections:
         assert time.monotonic() < deadline, "the simulator is still handling requests"
         time.sleep(0.005)
 
@@ -87,8 +87,19 @@ def saved_rows(cache: Path) -> int:
         return int(connection.execute("SELECT COUNT(*) FROM responses").fetchone()[0])
 
 
+def check_no_key_in_files(sim: Simulator, tmp_path: Path) -> None:
+    """A killed run leaves its journal files (-wal, -shm) behind: the key is in none of them."""
+    written = every_file(tmp_path)
+    assert any(name.endswith("-wal") for name in written)
+    assert places_holding(sim.api_key, written) == []
+
+
 def interrupt_then_rerun(
-    sim: Simulator, tmp_path: Path, sig: signal.Signals
+    sim: Simulator,
+    tmp_path: Path,
+    sig: signal.Signals,
+    *,
+    before_rerun: Callable[[Simulator, Path], None] | None = None,
 ) -> tuple[subprocess.Popen[str], str, set[str], int, set[str]]:
     """Stop a fetch with ``sig`` a third of the way in, then fetch again to the end.
 
@@ -97,11 +108,14 @@ def interrupt_then_rerun(
     """
     first = start_fetch(sim, tmp_path, "first")
     wait_for_answers(sim, first, TASKS // 3)
+    assert sim.open_connections >= 1  # the fetch's pooled connections, mid-batch
     first.send_signal(sig)
     _, stderr = first.communicate(timeout=60)
-    wait_until_the_server_is_idle()
+    wait_until_the_server_is_idle(sim)
     answered = set(sim.request_counts())
     assert TASKS // 3 <= len(answered) < TASKS, "the stop came too late to show anything"
+    if before_rerun is not None:
+        before_rerun(sim, tmp_path)
     saved = saved_rows(tmp_path / "tasks.sqlite")
 
     sim.reset_log()
@@ -130,7 +144,7 @@ def test_ctrl_c_keeps_every_answer_and_exits_130(slow_sim: Simulator, tmp_path: 
 
 def test_a_killed_fetch_loses_nothing_it_saved(slow_sim: Simulator, tmp_path: Path) -> None:
     first, _, answered, saved, asked_again = interrupt_then_rerun(
-        slow_sim, tmp_path, signal.SIGKILL
+        slow_sim, tmp_path, signal.SIGKILL, before_rerun=check_no_key_in_files
     )
     assert first.returncode == -signal.SIGKILL
     repeated = answered & asked_again
