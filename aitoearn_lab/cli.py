@@ -2,7 +2,8 @@
 
 Exit codes: 0 when every ID got a definitive answer (a task, or 10002 / 12302); 1 when some IDs
 could not be fetched after retries; 2 for a usage, configuration, cache or authentication error,
-always as one clear line without a traceback; 130 when interrupted.
+always as one clear line without a traceback; 130 when interrupted (Ctrl-C), 143 when
+terminated (SIGTERM, as sent by ``timeout``, a job scheduler or a container stop).
 """
 
 from __future__ import annotations
@@ -10,10 +11,13 @@ from __future__ import annotations
 import csv
 import functools
 import io
+import signal
 import sys
+import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -30,7 +34,7 @@ from aitoearn_lab.config import (
 from aitoearn_lab.errors import AiToEarnError
 
 F = TypeVar("F", bound=Callable[..., Any])
-EXIT_OK, EXIT_INCOMPLETE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_INCOMPLETE, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
 ID_COLUMNS = ("taskId", "task_id", "id")
 
 
@@ -47,13 +51,33 @@ def _friendly(command: F) -> F:
         except OSError as error:  # an output or IDs file that cannot be read or written
             click.echo(f"error: {error}", err=True)
             sys.exit(EXIT_USAGE)
-        except KeyboardInterrupt:
-            click.echo(
-                "\ninterrupted: every answer received so far is saved in the cache", err=True
-            )
-            sys.exit(EXIT_INTERRUPTED)
+        except KeyboardInterrupt as interrupt:
+            how = "terminated" if isinstance(interrupt, Terminated) else "interrupted"
+            click.echo(f"\n{how}: every answer received so far is saved in the cache", err=True)
+            sys.exit(EXIT_TERMINATED if isinstance(interrupt, Terminated) else EXIT_INTERRUPTED)
 
     return wrapper  # type: ignore[return-value]
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, met like Ctrl-C: the answers of requests in flight are kept, then it stops."""
+
+
+@contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """While inside, SIGTERM raises :class:`Terminated` in the main thread."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(signum: int, frame: object) -> None:
+        raise Terminated
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _show_warning(
@@ -204,7 +228,7 @@ def fetch(
         max_rps=max_rps,
         max_retries=max_retries,
     )
-    with client:
+    with client, sigterm_as_interrupt():
         tasks = client.fetch(all_ids, progress=not no_progress)
     stats = client.last_fetch
     if output is not None:

@@ -142,6 +142,17 @@ def test_ctrl_c_keeps_every_answer_and_exits_130(slow_sim: Simulator, tmp_path: 
     assert asked_again == set(slow_sim.task_ids) - (answered - repeated)
 
 
+def test_sigterm_is_met_like_ctrl_c_and_exits_143(slow_sim: Simulator, tmp_path: Path) -> None:
+    first, stderr, answered, saved, asked_again = interrupt_then_rerun(
+        slow_sim, tmp_path, signal.SIGTERM
+    )
+    assert first.returncode == 143
+    assert "terminated" in stderr and "Traceback" not in stderr
+    repeated = answered & asked_again
+    assert len(repeated) <= WORKERS, repeated
+    assert saved == len(answered) - len(repeated)
+
+
 def test_a_killed_fetch_loses_nothing_it_saved(slow_sim: Simulator, tmp_path: Path) -> None:
     first, _, answered, saved, asked_again = interrupt_then_rerun(
         slow_sim, tmp_path, signal.SIGKILL, before_rerun=check_no_key_in_files
