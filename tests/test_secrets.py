@@ -10,6 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from aitoearn_lab import AiToEarnError, AuthenticationError, Client
 from aitoearn_lab.config import redact_key
@@ -229,6 +231,36 @@ def test_redaction_hides_the_key_and_its_long_fragments() -> None:
     assert redact_key(f"snippet: '{KEY[:30]}", KEY) == "snippet: '***"
     assert redact_key("Unauthorized (code 401)", KEY) == "Unauthorized (code 401)"
     assert redact_key("ai_ is the prefix", KEY) == "ai_ is the prefix"  # short runs are words
+
+
+def longest_run_of(key: str, text: str) -> int:
+    """The length of the longest piece of ``key`` that appears in ``text``."""
+    return max(
+        (
+            n
+            for i in range(len(text))
+            for n in range(1, len(text) - i + 1)
+            if text[i : i + n] in key
+        ),
+        default=0,
+    )
+
+
+@given(
+    key=st.text(alphabet="abcXYZ019_", min_size=8, max_size=40),
+    pieces=st.lists(
+        st.tuples(st.text(max_size=6), st.integers(0, 40), st.integers(0, 40)), max_size=4
+    ),
+)
+@settings(max_examples=200)
+def test_redaction_leaves_no_piece_of_eight_or_more(
+    key: str, pieces: list[tuple[str, int, int]]
+) -> None:
+    text = "".join(filler + key[a : a + n] for filler, a, n in pieces)
+    redacted = redact_key(text, key)
+    assert longest_run_of(key, redacted.replace("***", "\x00")) < 8
+    if longest_run_of(key, text) < 8:
+        assert redacted == text  # nothing else is touched
 
 
 @pytest.mark.parametrize("workers", [1, 4])
