@@ -18,12 +18,13 @@ A refused API key (401) stops the batch at once: every other call would fail the
 
 from __future__ import annotations
 
+import inspect
 import math
 import os
 import threading
 import time
 import warnings
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -360,18 +361,37 @@ class Client:
             askable = [task_id for task_id in askable if task_id not in outcomes]
         bar = _progress_bar(len(unique), enabled=progress)
         bar.update(len(outcomes))
-        try:
-            for outcome in self._ask_many(askable):
-                outcomes[outcome.task_id] = outcome
-                stats.fetched += 1
-                stats.requests += outcome.attempts
+
+        def take(outcome: Outcome) -> None:
+            try:
                 self._save(outcome)
-                bar.update(1)
-                if not outcome.settled:
-                    stats.failed += 1
-                bar.set_postfix_str(
-                    f"cached={stats.cache_hits}, failed={stats.failed}", refresh=False
-                )
+            except KeyboardInterrupt:
+                self._save(outcome)  # saving twice is harmless; the first may have been cut
+                raise
+            outcomes[outcome.task_id] = outcome
+            stats.fetched += 1
+            stats.requests += outcome.attempts
+            bar.update(1)
+            if not outcome.settled:
+                stats.failed += 1
+            bar.set_postfix_str(f"cached={stats.cache_hits}, failed={stats.failed}", refresh=False)
+
+        asking = self._ask_many(askable)
+        try:
+            for outcome in asking:
+                take(outcome)
+        except KeyboardInterrupt as interrupt:
+            if inspect.getgeneratorstate(asking) == inspect.GEN_SUSPENDED:
+                # Ctrl-C came while an answer was being saved, not while waiting for one: hand
+                # it to the asking loop, which keeps the answers of the requests in flight.
+                try:
+                    late = asking.throw(interrupt)
+                    while True:
+                        take(late)
+                        late = next(asking)
+                except (KeyboardInterrupt, StopIteration):
+                    pass
+            raise
         finally:
             bar.close()
             stats.elapsed_s = time.perf_counter() - started
@@ -397,7 +417,7 @@ class Client:
             self._cache = None
         outcome.response = None  # the record is kept; the raw answer is no longer needed
 
-    def _ask_many(self, task_ids: list[str]) -> Iterator[Outcome]:
+    def _ask_many(self, task_ids: list[str]) -> Generator[Outcome, None, None]:
         """Ask for each ID with bounded concurrency; yield outcomes as they complete."""
         if not task_ids:
             return
