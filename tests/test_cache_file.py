@@ -147,6 +147,7 @@ def test_a_database_of_another_shape_is_one_clear_error(served: Simulator, tmp_p
 # --- files that cannot be used: one line, exit code 2 -----------------------------------------
 
 
+@pytest.mark.slow  # the command line waits its full 10 s for the lock
 def test_a_locked_file_is_one_clear_line(served: Simulator, tmp_path: Path) -> None:
     """Another program holds the file (here: an exclusive lock in rollback-journal mode)."""
     cache = tmp_path / "tasks.sqlite"

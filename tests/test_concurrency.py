@@ -72,10 +72,33 @@ def test_32_threads_sharing_one_client_and_cache(big_sim: Simulator, tmp_path: P
     assert [r["id"] for r in records] == ids + ids
 
 
+def test_an_opener_waits_for_a_short_write_instead_of_failing(tmp_path: Path) -> None:
+    """Another opener creating the tables holds a write lock on a new file for a moment.
+
+    SQLite refuses the switch to WAL at once in that state, without its busy wait; the cache
+    waits for the lock instead (up to lock_timeout) rather than calling the file locked.
+    """
+    path = tmp_path / "new.sqlite"
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    other.execute(
+        "CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, value BLOB, expires INTEGER)"
+    )
+    finish = threading.Timer(0.3, lambda: other.execute("COMMIT"))  # the other opener's write
+    finish.start()
+    try:
+        cache = TaskCache(path, scope="s", lock_timeout=10)
+        assert cache.lookup(["a" * 24]) == {}
+        cache.close()
+    finally:
+        finish.join()
+        other.close()
+
+
 def test_several_caches_opened_at_once_on_a_new_file(tmp_path: Path) -> None:
     """Creating the tables and switching to WAL is safe when openers race."""
     errors: list[BaseException] = []
-    for round_ in range(20):
+    for round_ in range(40):
         path = tmp_path / f"race-{round_}.sqlite"
         barrier = threading.Barrier(8)
 

@@ -50,6 +50,7 @@ def world_of_5000() -> Simulator:
     return Simulator(tasks=5000, seed=23, clock=ManualClock(ANCHOR))
 
 
+@pytest.mark.slow
 def test_five_thousand_ids_through_a_third_of_faulty_first_answers(
     world_of_5000: Simulator, tmp_path: Path
 ) -> None:
