@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import sys
+import time
+import traceback
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -37,6 +40,22 @@ class RecordingSleep:
 
     def __call__(self, seconds: float) -> None:
         self.calls.append(seconds)
+
+
+def wait_until_idle(sim: Simulator) -> None:
+    """Until every request the simulator received has been handled and logged.
+
+    A request the client gave up on (a timeout, a killed process) is still logged when the
+    server finishes it; a test that reads the log must not mistake it for a later one.
+    """
+    deadline = time.monotonic() + 30
+    while sim.open_connections:
+        if time.monotonic() > deadline:
+            stacks = "\n".join(
+                "".join(traceback.format_stack(frame)) for frame in sys._current_frames().values()
+            )
+            raise AssertionError(f"the simulator is still handling requests:\n{stacks}")
+        time.sleep(0.005)  # polling the server's progress, not waiting out a duration
 
 
 @pytest.fixture

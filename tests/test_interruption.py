@@ -23,7 +23,7 @@ import pytest
 from aitoearn_lab import Client, read_tasks
 from aitoearn_lab.simulator import FaultPlan, ManualClock, Simulator
 
-from .conftest import ANCHOR
+from .conftest import ANCHOR, wait_until_idle
 from .leaks import every_file, places_holding
 
 WORKERS = 4
@@ -75,14 +75,6 @@ def wait_for_answers(sim: Simulator, process: subprocess.Popen[str], count: int)
         time.sleep(0.005)  # polling another process's progress, not waiting out a duration
 
 
-def wait_until_the_server_is_idle(sim: Simulator) -> None:
-    """Every request the server received has been handled (and logged), answered or not."""
-    deadline = time.monotonic() + 30
-    while sim.open_connections:
-        assert time.monotonic() < deadline, "the simulator is still handling requests"
-        time.sleep(0.005)
-
-
 def saved_rows(cache: Path) -> int:
     with sqlite3.connect(cache) as connection:
         return int(connection.execute("SELECT COUNT(*) FROM responses").fetchone()[0])
@@ -112,7 +104,7 @@ def interrupt_then_rerun(
     assert sim.open_connections >= 1  # the fetch's pooled connections, mid-batch
     first.send_signal(sig)
     _, stderr = first.communicate(timeout=60)
-    wait_until_the_server_is_idle(sim)
+    wait_until_idle(sim)
     answered = set(sim.request_counts())
     assert TASKS // 3 <= len(answered) < TASKS, "the stop came too late to show anything"
     if before_rerun is not None:
@@ -197,7 +189,7 @@ def test_ctrl_c_between_answers_still_keeps_the_answers_in_flight(
         pytest.raises(KeyboardInterrupt),
     ):
         client.fetch(slow_sim.task_ids, progress=True)
-    wait_until_the_server_is_idle(slow_sim)
+    wait_until_idle(slow_sim)
     answered = set(slow_sim.request_counts())
     assert WORKERS < len(answered) < TASKS
     assert saved_rows(cache) == len(answered)  # every answer the server gave was kept
