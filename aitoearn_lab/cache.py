@@ -24,6 +24,7 @@ from __future__ import annotations
 import base64
 import sqlite3
 import threading
+import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -86,8 +87,12 @@ class CachedAnswer:
     terminal: bool
 
     def is_fresh(self, now: float, pending_ttl: float) -> bool:
-        """Finished tasks never change; unfinished ones are asked again after ``pending_ttl``."""
-        return self.terminal or (now - self.fetched_at) < pending_ttl
+        """Finished tasks never change; unfinished ones are asked again after ``pending_ttl``.
+
+        An answer stamped later than ``now`` (the clock was set back, or the file came from a
+        machine whose clock ran fast) cannot be aged, so an unfinished task is asked again.
+        """
+        return self.terminal or 0 <= (now - self.fetched_at) < pending_ttl
 
 
 def cache_key(scope: str, task_id: str) -> str:
@@ -151,19 +156,36 @@ class TaskCache:
             self.path, timeout=self.lock_timeout, isolation_level=None, check_same_thread=False
         )
         try:
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.execute("PRAGMA synchronous=NORMAL")
-            # The tables requests-cache creates, so its CachedSession can open this file too.
-            for table in ("responses", "redirects"):
-                connection.execute(
-                    f"CREATE TABLE IF NOT EXISTS {table} "
-                    "(key TEXT PRIMARY KEY, value BLOB, expires INTEGER)"
-                )
-            connection.execute("CREATE INDEX IF NOT EXISTS expires_idx ON responses(expires)")
+            self._prepare(connection)
         except BaseException:
             connection.close()
             raise
         return connection
+
+    def _prepare(self, connection: sqlite3.Connection) -> None:
+        # Openers racing on a new file can be refused a lock at once, without SQLite's busy
+        # wait (switching to WAL, or a read turning into a write another opener just made):
+        # try again, briefly, until the lock timeout.
+        deadline = time.monotonic() + self.lock_timeout
+        pause = 0.002
+        while True:
+            try:
+                connection.execute("PRAGMA journal_mode=WAL")
+                connection.execute("PRAGMA synchronous=NORMAL")
+                # The tables requests-cache creates, so its CachedSession can open this file.
+                for table in ("responses", "redirects"):
+                    connection.execute(
+                        f"CREATE TABLE IF NOT EXISTS {table} "
+                        "(key TEXT PRIMARY KEY, value BLOB, expires INTEGER)"
+                    )
+                connection.execute("CREATE INDEX IF NOT EXISTS expires_idx ON responses(expires)")
+                return
+            except sqlite3.OperationalError as error:
+                text = str(error).lower()
+                if not ("locked" in text or "busy" in text) or time.monotonic() >= deadline:
+                    raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.1)
 
     def _rebuild(self, error: BaseException) -> None:
         """Move an unreadable file aside (never delete it) and start a new one."""
@@ -275,6 +297,7 @@ class TaskCache:
         stored = CachedResponse.from_response(response, expires=expires)
         stored.created_at = created
         stored.request.headers = CaseInsensitiveDict()  # the API key travels in a request header
+        stored.history = []  # earlier hops would carry their own request headers
         stored.headers = CaseInsensitiveDict(
             {
                 name: stored.headers[name]

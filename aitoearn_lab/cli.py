@@ -2,7 +2,8 @@
 
 Exit codes: 0 when every ID got a definitive answer (a task, or 10002 / 12302); 1 when some IDs
 could not be fetched after retries; 2 for a usage, configuration, cache or authentication error,
-always as one clear line without a traceback; 130 when interrupted.
+always as one clear line without a traceback; 130 when interrupted (Ctrl-C), 143 when
+terminated (SIGTERM, as sent by ``timeout``, a job scheduler or a container stop).
 """
 
 from __future__ import annotations
@@ -10,21 +11,30 @@ from __future__ import annotations
 import csv
 import functools
 import io
+import signal
 import sys
+import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
 from aitoearn_lab._version import __version__
-from aitoearn_lab.config import DEFAULT_PENDING_TTL, DEFAULT_TIMEOUT, DEFAULT_WORKERS, ENV_API_KEY
+from aitoearn_lab.config import (
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_PENDING_TTL,
+    DEFAULT_TIMEOUT,
+    DEFAULT_WORKERS,
+    ENV_API_KEY,
+)
 from aitoearn_lab.errors import AiToEarnError
 
 F = TypeVar("F", bound=Callable[..., Any])
-EXIT_OK, EXIT_INCOMPLETE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_INCOMPLETE, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
 ID_COLUMNS = ("taskId", "task_id", "id")
 REPORT_COLUMNS = ("task_id", "model", "state", "submitted_at", "finished_at", "total_s")
 
@@ -39,16 +49,36 @@ def _friendly(command: F) -> F:
         except AiToEarnError as error:
             click.echo(f"error: {error}", err=True)
             sys.exit(EXIT_USAGE)
-        except FileNotFoundError as error:
+        except OSError as error:  # an output or IDs file that cannot be read or written
             click.echo(f"error: {error}", err=True)
             sys.exit(EXIT_USAGE)
-        except KeyboardInterrupt:
-            click.echo(
-                "\ninterrupted: every answer received so far is saved in the cache", err=True
-            )
-            sys.exit(EXIT_INTERRUPTED)
+        except KeyboardInterrupt as interrupt:
+            how = "terminated" if isinstance(interrupt, Terminated) else "interrupted"
+            click.echo(f"\n{how}: every answer received so far is saved in the cache", err=True)
+            sys.exit(EXIT_TERMINATED if isinstance(interrupt, Terminated) else EXIT_INTERRUPTED)
 
     return wrapper  # type: ignore[return-value]
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, met like Ctrl-C: the answers of requests in flight are kept, then it stops."""
+
+
+@contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """While inside, SIGTERM raises :class:`Terminated` in the main thread."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(signum: int, frame: object) -> None:
+        raise Terminated
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _show_warning(
@@ -120,6 +150,14 @@ def connection_options(command: F) -> F:
             metavar="S",
             help="Per-request timeout in seconds.",
         ),
+        click.option(
+            "--max-retries",
+            type=click.IntRange(min=0, max=20),
+            default=DEFAULT_MAX_RETRIES,
+            show_default=True,
+            metavar="N",
+            help="Retries per ID after a 429, a 5xx, a dropped connection or a bad answer.",
+        ),
     ]
     for option in reversed(options):
         command = option(command)
@@ -154,6 +192,7 @@ def fetch(
     workers: int,
     max_rps: float | None,
     timeout: float,
+    max_retries: int,
     no_progress: bool,
 ) -> None:
     """Fetch tasks by ID into a table.
@@ -171,7 +210,13 @@ def fetch(
         output_kind(output)  # a wrong suffix is a usage error before any request, not after
     all_ids = list(ids)
     if ids_file is not None:
-        all_ids.extend(read_id_lines(ids_file))
+        try:
+            all_ids.extend(read_id_lines(ids_file))
+        except UnicodeDecodeError as error:
+            raise click.UsageError(
+                f"the IDs file is not UTF-8 text ({error.reason} at byte {error.start}); "
+                "save it as UTF-8 (in a spreadsheet: CSV UTF-8) and try again"
+            ) from None
     if not all_ids:
         raise click.UsageError("give task IDs as arguments or with --ids-file")
     client = Client(
@@ -182,8 +227,9 @@ def fetch(
         pending_ttl=pending_ttl,
         timeout=timeout,
         max_rps=max_rps,
+        max_retries=max_retries,
     )
-    with client:
+    with client, sigterm_as_interrupt():
         tasks = client.fetch(all_ids, progress=not no_progress)
     stats = client.last_fetch
     if output is not None:
@@ -192,6 +238,9 @@ def fetch(
     else:
         format_for_csv(tasks).to_csv(sys.stdout, index=False, lineterminator="\r\n")
     click.echo(stats.describe(), err=True)
+    odd = int(tasks["anomalies"].notna().sum())
+    if odd:
+        click.echo(f"{odd} row(s) with anomalies; see the anomalies column", err=True)
     if not stats.complete:
         click.echo(
             f"{stats.failed} ID(s) got no definitive answer; see the fetch_error column", err=True

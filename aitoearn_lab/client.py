@@ -18,16 +18,17 @@ A refused API key (401) stops the batch at once: every other call would fail the
 
 from __future__ import annotations
 
+import inspect
 import math
 import os
 import threading
 import time
 import warnings
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 from urllib.parse import quote
 
 import requests
@@ -47,6 +48,7 @@ from aitoearn_lab.config import (
     FetchSettings,
     key_scope,
     mask_key,
+    redact_key,
     resolve_api_key,
     resolve_base_url,
     resolve_cache_path,
@@ -65,6 +67,8 @@ from aitoearn_lab.retry import RateLimiter, backoff_delay, retry_after_seconds
 
 if TYPE_CHECKING:
     import pandas as pd
+
+_E = TypeVar("_E", bound=AiToEarnError)
 
 _ERROR_FOR_CODE: Final[dict[int, type[APIError]]] = {
     schema.CODE_UNAUTHORIZED: AuthenticationError,
@@ -364,18 +368,37 @@ class Client:
             askable = [task_id for task_id in askable if task_id not in outcomes]
         bar = _progress_bar(len(unique), enabled=progress)
         bar.update(len(outcomes))
-        try:
-            for outcome in self._ask_many(askable):
-                outcomes[outcome.task_id] = outcome
-                stats.fetched += 1
-                stats.requests += outcome.attempts
+
+        def take(outcome: Outcome) -> None:
+            try:
                 self._save(outcome)
-                bar.update(1)
-                if not outcome.settled:
-                    stats.failed += 1
-                bar.set_postfix_str(
-                    f"cached={stats.cache_hits}, failed={stats.failed}", refresh=False
-                )
+            except KeyboardInterrupt:
+                self._save(outcome)  # saving twice is harmless; the first may have been cut
+                raise
+            outcomes[outcome.task_id] = outcome
+            stats.fetched += 1
+            stats.requests += outcome.attempts
+            bar.update(1)
+            if not outcome.settled:
+                stats.failed += 1
+            bar.set_postfix_str(f"cached={stats.cache_hits}, failed={stats.failed}", refresh=False)
+
+        asking = self._ask_many(askable)
+        try:
+            for outcome in asking:
+                take(outcome)
+        except KeyboardInterrupt as interrupt:
+            if inspect.getgeneratorstate(asking) == inspect.GEN_SUSPENDED:
+                # Ctrl-C came while an answer was being saved, not while waiting for one: hand
+                # it to the asking loop, which keeps the answers of the requests in flight.
+                try:
+                    late = asking.throw(interrupt)
+                    while True:
+                        take(late)
+                        late = next(asking)
+                except (KeyboardInterrupt, StopIteration):
+                    pass
+            raise
         finally:
             bar.close()
             stats.elapsed_s = time.perf_counter() - started
@@ -401,7 +424,7 @@ class Client:
             self._cache = None
         outcome.response = None  # the record is kept; the raw answer is no longer needed
 
-    def _ask_many(self, task_ids: list[str]) -> Iterator[Outcome]:
+    def _ask_many(self, task_ids: list[str]) -> Generator[Outcome, None, None]:
         """Ask for each ID with bounded concurrency; yield outcomes as they complete."""
         if not task_ids:
             return
@@ -434,6 +457,15 @@ class Client:
                         auth_error = auth_error or error
                         stop.set()
                 fill()
+        except KeyboardInterrupt:
+            # Requests already sent are answered anyway (the process waits for the pool's
+            # threads before it ends): keep those answers, ask nothing more, then stop.
+            stop.set()
+            pool.shutdown(wait=False, cancel_futures=True)
+            for future in [f for f in in_flight if not f.cancelled()]:
+                if future.exception() is None:  # waits for the answer
+                    yield future.result()
+            raise
         except BaseException:
             stop.set()
             pool.shutdown(wait=False, cancel_futures=True)
@@ -443,26 +475,58 @@ class Client:
             raise auth_error
 
     def _ask(self, task_id: str, stop: threading.Event) -> Outcome:
-        """Ask for one task until a definitive answer or the retries run out."""
+        """Ask for one task until a definitive answer or the retries run out.
+
+        A refused key sets ``stop`` before this thread can take another ID, so a batch sends
+        nothing after a 401 but the requests already in flight. Messages built from what the
+        server sent are cleared of the key, in case the server echoes it.
+        """
+        try:
+            outcome = self._ask_until_answered(task_id, stop)
+        except AuthenticationError as error:
+            stop.set()
+            raise self._scrubbed(error) from None
+        if outcome.error is not None:
+            outcome.error = self._scrubbed(outcome.error)
+        return outcome
+
+    def _scrubbed(self, error: _E) -> _E:
+        key = self.__api_key
+        error.args = tuple(redact_key(a, key) if isinstance(a, str) else a for a in error.args)
+        if isinstance(error, APIError):
+            error.api_message = redact_key(error.api_message, key)
+            error.request_id = error.request_id and redact_key(error.request_id, key)
+        return error
+
+    def _ask_until_answered(self, task_id: str, stop: threading.Event) -> Outcome:
         settings = self.settings
         url = self.task_url(task_id)
         outcome = Outcome(task_id)
-        problem = "not asked"
+        problem = "not asked: the batch was stopped"
         http_status: int | None = None
         for attempt in range(settings.max_retries + 1):
-            if stop.is_set() and attempt > 0:
+            if stop.is_set():
                 break
             if self._limiter is not None:
                 self._limiter.acquire()
             outcome.attempts += 1
             delay: float | None = None
             try:
+                # Redirects are not followed: the key must only ever go to the base URL.
                 response = self._session.get(
-                    url, timeout=(min(settings.timeout, 10.0), settings.timeout)
+                    url,
+                    timeout=(min(settings.timeout, 10.0), settings.timeout),
+                    allow_redirects=False,
                 )
             except _NETWORK_ERRORS as error:
                 problem = _describe_network_error(error)
                 http_status = None
+            except requests.RequestException as error:
+                outcome.fetched_at = self._clock()
+                outcome.error = TransportError(
+                    f"the request could not be made ({type(error).__name__})", task_id=task_id
+                )
+                return outcome
             else:
                 http_status = response.status_code
                 if response.status_code == 200:
@@ -490,6 +554,12 @@ class Client:
                             outcome.error = refusal
                             return outcome
                         problem = str(refusal)
+                elif response.status_code == 401:  # a gateway's refusal, without an envelope
+                    raise AuthenticationError(
+                        f"HTTP 401 {response.reason or ''}".strip(),
+                        code=schema.CODE_UNAUTHORIZED,
+                        task_id=task_id,
+                    )
                 elif response.status_code == 429 or response.status_code >= 500:
                     problem = f"HTTP {response.status_code} {response.reason or ''}".strip()
                     delay = retry_after_seconds(
@@ -499,8 +569,15 @@ class Client:
                     )
                 else:
                     outcome.fetched_at = self._clock()
+                    text = f"HTTP {response.status_code} {response.reason or ''}".strip()
+                    if response.is_redirect:
+                        target = response.headers.get("Location", "")[:200]
+                        text += (
+                            f" (a redirect to {target!r}, not followed: the API key is only "
+                            "sent to the base URL; point the base URL at the API itself)"
+                        )
                     outcome.error = TransportError(
-                        f"HTTP {response.status_code} {response.reason or ''}".strip(),
+                        text,
                         task_id=task_id,
                         http_status=response.status_code,
                     )

@@ -123,6 +123,39 @@ def mask_key(api_key: str) -> str:
     return f"{prefix}…{api_key[-4:]}"
 
 
+def redact_key(text: str, api_key: str, *, shortest: int = 8) -> str:
+    """``text`` with the key, and any run of ``shortest`` or more of its characters, as ``***``.
+
+    For messages built from what a server sent: a server (or a proxy in front of it) may echo
+    the key back, whole or cut short, in an error message, a request ID or a page.
+
+    >>> redact_key("unknown key ai_0123456789abcdef", "ai_0123456789abcdefXYZ")
+    'unknown key ***'
+    """
+    if not api_key or not text:
+        return text
+    if len(api_key) < shortest:
+        return text.replace(api_key, "***")
+    # Any run of `shortest` key characters holds one of these aligned blocks whole: a quick
+    # way to pass the common message that holds none.
+    block = shortest // 2
+    if not any(api_key[i : i + block] in text for i in range(0, len(api_key) - block + 1, block)):
+        return text
+    pieces: list[str] = []
+    start = index = 0
+    while index <= len(text) - shortest:
+        if text[index : index + shortest] in api_key:
+            end = index + shortest
+            while end < len(text) and text[index : end + 1] in api_key:
+                end += 1
+            pieces += (text[start:index], "***")
+            start = index = end
+        else:
+            index += 1
+    pieces.append(text[start:])
+    return "".join(pieces)
+
+
 def key_scope(api_key: str, base_url: str) -> str:
     """A short one-way tag of (key, site) that scopes cache entries; the key is not recoverable."""
     digest = hashlib.sha256(f"aitoearn-lab\0{base_url}\0{api_key}".encode()).hexdigest()

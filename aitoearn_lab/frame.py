@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 import numpy as np
+import orjson
 import pandas as pd
 
 from aitoearn_lab.schema import INPUT_FIELDS, STATES, TASK_FIELDS, TERMINAL_STATES, canonical_state
@@ -225,10 +226,10 @@ def build_frame(
         "input_videos": _object_column(videos),
         "n_images": np.array(
             [len(a or ()) + len(b or ()) for a, b in zip(image, images, strict=True)],
-            dtype=np.int16,
+            dtype=np.int32,
         ),
-        "n_audios": np.array([len(a or ()) for a in audios], dtype=np.int16),
-        "n_videos": np.array(n_videos, dtype=np.int16),
+        "n_audios": np.array([len(a or ()) for a in audios], dtype=np.int32),
+        "n_videos": np.array(n_videos, dtype=np.int32),
     }
     if info is None:
         columns["api_code"] = pd.array(
@@ -296,10 +297,21 @@ def _error_messages(rows: list[dict[str, Any]], flag: Any) -> list[str | None]:
 
 
 def _lists(inputs: list[dict[str, Any]], field: str, flag: Any) -> list[list[str] | None]:
-    """A list-of-URLs input field: lists kept, a lone string wrapped, anything else dropped."""
+    """A list-of-URLs input field: lists kept, a lone string wrapped, anything else dropped.
+
+    An item that is not a string is kept as its JSON text (and flagged): a column of lists of
+    strings is what every export format can hold.
+    """
     values: list[Any] = [item.get(field) for item in inputs]
     for index, value in enumerate(values):
-        if value is None or value.__class__ is list:
+        if value is None:
+            continue
+        if value.__class__ is list:
+            if not all(item.__class__ is str for item in value):
+                values[index] = [
+                    item if isinstance(item, str) else _json_text(item) for item in value
+                ]
+                flag(index, f"input.{field} holds items that are not strings")
             continue
         if isinstance(value, str):
             values[index] = [value]
@@ -307,6 +319,13 @@ def _lists(inputs: list[dict[str, Any]], field: str, flag: Any) -> list[list[str
             values[index] = None
             flag(index, f"input.{field} is {type(value).__name__}, not a list")
     return values
+
+
+def _json_text(value: Any) -> str:
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:  # not a JSON value (a record built by hand)
+        return str(value)
 
 
 def _image_lists(inputs: list[dict[str, Any]], flag: Any) -> list[list[str] | None]:
@@ -320,12 +339,11 @@ def _numbers(inputs: list[dict[str, Any]], field: str, flag: Any) -> np.ndarray:
     for index, value in enumerate(values):
         if value is None:
             continue
-        if value.__class__ in (int, float):
-            result[index] = value
-            continue
         try:
-            result[index] = float(value)
-        except (TypeError, ValueError):
+            if isinstance(value, bool):  # a bool is an int to Python, not a number to the API
+                raise TypeError(value)
+            result[index] = value if value.__class__ in (int, float) else float(value)
+        except (TypeError, ValueError, OverflowError):
             flag(index, f"input.{field} {str(value)[:20]!r} is not a number")
     return result
 

@@ -161,7 +161,7 @@ def _typed(frame: pd.DataFrame, *, parse_lists: bool) -> pd.DataFrame:
         elif name in _FLOAT_COLUMNS:
             out[name] = pd.to_numeric(values, errors="coerce").astype("float64")
         elif name in _INT_COLUMNS:
-            out[name] = pd.to_numeric(values).fillna(0).astype("int16")
+            out[name] = pd.to_numeric(values).fillna(0).astype("int32")
         elif name == "api_code":
             out[name] = pd.array(pd.to_numeric(values), dtype="Int64")
         elif name in _BOOL_COLUMNS:

@@ -3,17 +3,33 @@
 from __future__ import annotations
 
 import json
+import sys
+import time
+import traceback
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from aitoearn_lab import Client
 from aitoearn_lab.simulator import ManualClock, Simulator
 
 ROOT = Path(__file__).resolve().parent.parent
 ANCHOR = 1782993600.0  # 2026-07-02T12:00:00Z
+
+# Property tests draw the same examples on every run and every machine (derandomize), keep no
+# example database, and have no per-example deadline (they talk to a server over loopback).
+settings.register_profile(
+    "aitoearn",
+    derandomize=True,
+    database=None,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+settings.load_profile("aitoearn")
 
 
 class RecordingSleep:
@@ -24,6 +40,22 @@ class RecordingSleep:
 
     def __call__(self, seconds: float) -> None:
         self.calls.append(seconds)
+
+
+def wait_until_idle(sim: Simulator) -> None:
+    """Until every request the simulator received has been handled and logged.
+
+    A request the client gave up on (a timeout, a killed process) is still logged when the
+    server finishes it; a test that reads the log must not mistake it for a later one.
+    """
+    deadline = time.monotonic() + 30
+    while sim.open_connections:
+        if time.monotonic() > deadline:
+            stacks = "\n".join(
+                "".join(traceback.format_stack(frame)) for frame in sys._current_frames().values()
+            )
+            raise AssertionError(f"the simulator is still handling requests:\n{stacks}")
+        time.sleep(0.005)  # polling the server's progress, not waiting out a duration
 
 
 @pytest.fixture

@@ -185,6 +185,11 @@ class Simulator:
         """Forget the requests served so far."""
         self.app.reset_log()
 
+    @property
+    def open_connections(self) -> int:
+        """Client connections the server is handling now (0 once every client has gone)."""
+        return self._server.open_connections if self._server is not None else 0
+
     def __repr__(self) -> str:
         where = self.base_url if self._server is not None else "stopped"
         return f"<Simulator {len(self.world.tasks)} tasks, seed={self.world.seed}, {where}>"

@@ -192,7 +192,21 @@ class SimulatorHTTPServer(ThreadingHTTPServer):
 
     def __init__(self, address: tuple[str, int], app: SimulatorApp) -> None:
         self.app = app
+        self.open_connections = 0
+        self._connections_lock = threading.Lock()
         super().__init__(address, _Handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._connections_lock:  # counted before the thread starts: no gap to miss
+            self.open_connections += 1
+        super().process_request(request, client_address)
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            with self._connections_lock:
+                self.open_connections -= 1
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A client that hangs up mid-answer is normal here; do not print a traceback."""
