@@ -48,7 +48,7 @@ def run_cli(
 def test_the_key_is_nowhere_after_a_whole_command_line_session(
     keyed_sim: Simulator, tmp_path: Path
 ) -> None:
-    """Fetch to every format, stdout, cache info/clear, demo, a refused key, a faulty run."""
+    """Fetch to every format, stdout, report, cache info/clear, demo, a refused key, faults."""
     work = tmp_path / "work"
     work.mkdir()
     ids_file = work / "ids.txt"
@@ -84,6 +84,7 @@ def test_the_key_is_nowhere_after_a_whole_command_line_session(
         cwd=work,
         env={**env, "AITOEARN_LAB_CACHE": str(work / "cache" / "faulty.sqlite")},
     )
+    runs["report"] = run_cli(["report", "out/tasks.parquet", "-o", "out/report"], cwd=work, env=env)
     runs["clear"] = run_cli(["cache", "clear"], cwd=work, env=env)
 
     codes = {name: run.returncode for name, run in runs.items()}
@@ -96,12 +97,18 @@ def test_the_key_is_nowhere_after_a_whole_command_line_session(
         "demo": 0,
         "refused": 2,
         "faulty": 1,
+        "report": 0,
         "clear": 0,
     }, {name: run.stderr[-400:] for name, run in runs.items()}
     written = every_file(work)
-    assert {"out/tasks.csv", "out/tasks.parquet", "out/tasks.jsonl", "out/faulty.csv"} <= set(
-        written
-    )
+    assert {
+        "out/tasks.csv",
+        "out/tasks.parquet",
+        "out/tasks.jsonl",
+        "out/faulty.csv",
+        "out/report/report.html",
+        "out/report/by_model.csv",
+    } <= set(written)
     assert any(name.startswith("cache/tasks.sqlite") for name in written)
     printed = {
         f"{name} {stream}": getattr(run, stream)
