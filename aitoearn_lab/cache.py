@@ -22,6 +22,8 @@ serializer=SERIALIZER, key_fn=key_function(scope))`` opens it. What this module 
 from __future__ import annotations
 
 import base64
+import functools
+import gc
 import sqlite3
 import threading
 import warnings
@@ -105,7 +107,7 @@ def key_function(scope: str) -> Callable[..., str]:
 
 def stored_value(
     response: requests.Response, *, created_at: float, expires_at: float | None
-) -> str:
+) -> bytes:
     """The stored form of one answer: what :data:`SERIALIZER` writes for it, built directly.
 
     ``SERIALIZER.dumps(CachedResponse.from_response(response))`` costs about 1 ms of CPU per
@@ -113,6 +115,10 @@ def stored_value(
     the same document (same keys, same values, defaults left out as cattrs leaves them out) in
     a few microseconds. The body, already parsed by the caller, goes in as it came, through
     ``orjson.Fragment``. Request headers are left out: the API key travels in one.
+
+    The value is UTF-8 bytes (a BLOB, which requests-cache reads as well as text): SQLite then
+    hands it back without decoding it to ``str``, and orjson parses bytes without encoding them
+    again, a quarter of the cost of reading an answer.
 
     Parameters
     ----------
@@ -152,7 +158,7 @@ def stored_value(
         document["_decoded_content"] = response.text
     elif body:  # as requests-cache keeps a body it cannot decode: base64 under _content
         document["_content"] = base64.b64encode(body).decode()
-    return orjson.dumps(document).decode()
+    return orjson.dumps(document)
 
 
 def _iso(unix_seconds: float) -> str:
@@ -295,10 +301,11 @@ class TaskCache:
                     rows = connection.execute(
                         f"SELECT key, value FROM responses WHERE key IN ({marks})", keys
                     ).fetchall()
-                for key, value in rows:
-                    answer = _decode(value)
-                    if answer is not None:
-                        found[key[prefix_length:]] = answer
+                with _gc_paused():
+                    for key, value in rows:
+                        answer = _decode(value)
+                        if answer is not None:
+                            found[key[prefix_length:]] = answer
         except _Rebuilt:
             return {}
         return found
@@ -376,6 +383,22 @@ def _is_corruption(error: sqlite3.DatabaseError) -> bool:
     return "not a database" in text or "malformed" in text or "corrupt" in text
 
 
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Hold the cyclic garbage collector while answers are parsed.
+
+    Parsing 100,000 answers makes millions of objects, none of them in a cycle, and every
+    collection the allocations trigger walks all of them again: half the time of the parse.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def _decode(value: str | bytes) -> CachedAnswer | None:
     """A stored value -> the task record inside it; None for anything unusable."""
     try:
@@ -391,5 +414,18 @@ def _decode(value: str | bytes) -> CachedAnswer | None:
         return None
     if fetched_at.tzinfo is None:
         fetched_at = fetched_at.replace(tzinfo=UTC)
-    terminal = canonical_state(record.get("status")) in TERMINAL_STATES
-    return CachedAnswer(record=record, fetched_at=fetched_at.timestamp(), terminal=terminal)
+    return CachedAnswer(
+        record=record,
+        fetched_at=fetched_at.timestamp(),
+        terminal=_is_terminal(record.get("status")),
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _terminal_status(status: str) -> bool:
+    return canonical_state(status) in TERMINAL_STATES
+
+
+def _is_terminal(status: object) -> bool:
+    """Whether a raw status is final; decided once per distinct status."""
+    return isinstance(status, str) and _terminal_status(status)

@@ -20,7 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from aitoearn_lab.extract import INPUT_LIST_FIELDS, Flag, extract, is_none
+from aitoearn_lab.extract import INPUT_LIST_FIELDS, MEMORY_POOL, Flag, extract, is_none
 from aitoearn_lab.schema import STATES, TERMINAL_STATES, canonical_state
 
 COLUMNS: Final = (
@@ -129,8 +129,8 @@ def build_frame(
 
     task_ids = text["id"]
     if info is not None:
-        asked = pa.array(info.task_ids, type=pa.large_string())
-        task_ids = pc.if_else(asked.is_null(), task_ids, asked)
+        asked = pa.array(info.task_ids, type=pa.large_string(), memory_pool=MEMORY_POOL)
+        task_ids = pc.if_else(asked.is_null(), task_ids, asked, memory_pool=MEMORY_POOL)
     status = _categorical(text["status"])
     state_array = _states(status, fields.present, flag)
 
@@ -236,7 +236,7 @@ def _timestamps(values: pa.Array, label: str, flag: Flag) -> pd.Series:
     try:
         # Arrow's parser takes the API's form (and offsets) in one C pass; anything it refuses
         # (more than milliseconds, no offset, junk) goes to pandas, which is lenient and slower.
-        parsed = pc.cast(values, _ARROW_TIME).to_pandas()
+        parsed = pc.cast(values, _ARROW_TIME, memory_pool=MEMORY_POOL).to_pandas()
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         parsed = pd.to_datetime(
             pd.Series(values.to_pylist(), dtype=object), utc=True, format="ISO8601", errors="coerce"

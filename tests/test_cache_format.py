@@ -49,7 +49,9 @@ def test_stored_value_matches_the_requests_cache_serializer(
     response = _answer(sim, sim.task_ids[0])
     fast = orjson.loads(stored_value(response, created_at=ANCHOR, expires_at=expires_at))
     assert fast == _the_slow_way(response, expires_at)
-    assert sim.api_key not in stored_value(response, created_at=ANCHOR, expires_at=expires_at)
+    assert sim.api_key.encode() not in stored_value(
+        response, created_at=ANCHOR, expires_at=expires_at
+    )
 
 
 def test_stored_value_is_read_back_by_requests_cache(sim: Simulator) -> None:
