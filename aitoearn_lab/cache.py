@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import base64
 import functools
-import gc
 import sqlite3
 import threading
 import warnings
@@ -40,6 +39,7 @@ import requests
 from requests_cache.serializers.cattrs import CattrStage
 from requests_cache.serializers.pipeline import SerializerPipeline, Stage
 
+from aitoearn_lab._gc import collector_paused
 from aitoearn_lab.errors import CacheError
 from aitoearn_lab.schema import TERMINAL_STATES, canonical_state
 
@@ -301,7 +301,7 @@ class TaskCache:
                     rows = connection.execute(
                         f"SELECT key, value FROM responses WHERE key IN ({marks})", keys
                     ).fetchall()
-                with _gc_paused():
+                with collector_paused():
                     for key, value in rows:
                         answer = _decode(value)
                         if answer is not None:
@@ -381,22 +381,6 @@ class _Rebuilt(Exception):
 def _is_corruption(error: sqlite3.DatabaseError) -> bool:
     text = str(error).lower()
     return "not a database" in text or "malformed" in text or "corrupt" in text
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Hold the cyclic garbage collector while answers are parsed.
-
-    Parsing 100,000 answers makes millions of objects, none of them in a cycle, and every
-    collection the allocations trigger walks all of them again: half the time of the parse.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _decode(value: str | bytes) -> CachedAnswer | None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from itertools import repeat
+from itertools import compress, repeat
 from typing import Any, Final
 
 import numpy as np
@@ -73,7 +73,10 @@ class Fields:
     """False where the record was None (a fetch that failed)."""
     strings: dict[str, pa.Array]
     duration: np.ndarray
-    lists: dict[str, list[list[Any] | None]]
+    lists: dict[str, np.ndarray]
+    """Object arrays: a list, or None, per record."""
+    list_lengths: dict[str, np.ndarray]
+    """The length of each list, -1 where there is none."""
 
 
 def extract(records: Sequence[Any], flag: Flag) -> Fields:
@@ -93,13 +96,13 @@ def _strict(records: Sequence[Any], flag: Flag) -> Fields | None:
         table = pa.array(records, type=_TASK_TYPE, memory_pool=MEMORY_POOL)
     except _ARROW_ERRORS:
         return None
+    n = len(records)
     present = np.asarray(table.is_valid())
     rows = records if present.all() else [r if r is not None else {} for r in records]
     inputs = list(map(dict.get, rows, repeat("input")))
     if not _DICT_OR_NONE.issuperset(map(type, inputs)):
         return None
     input_rows = [item if item is not None else {} for item in inputs]
-    lists = {name: _lists(input_rows, name, flag) for name in INPUT_LIST_FIELDS}
 
     columns = table.flatten()  # parent nulls pushed down into each field
     by_name = dict(zip(_TASK_TYPE.names, columns, strict=True))
@@ -110,34 +113,87 @@ def _strict(records: Sequence[Any], flag: Flag) -> Fields | None:
         return None  # Arrow also takes a tuple of pairs for an object; JSON never makes one
     (message,) = error.flatten()
     strings["error.message"] = message
-    task_input = by_name["input"]
-    input_columns = dict(zip(_INPUT_TYPE.names, task_input.flatten(), strict=True))
+    input_columns = dict(zip(_INPUT_TYPE.names, by_name["input"].flatten(), strict=True))
     for name in INPUT_STRING_FIELDS:
         strings[f"input.{name}"] = input_columns[name]
     duration = input_columns["duration"].to_numpy(zero_copy_only=False)
-
     for row in with_error[np.asarray(message.is_null())[with_error]]:
         flag(int(row), "error is dict without a message")
-    # An extra field, or a field sent as null, makes a record longer than its known fields; only
-    # such records (usually none) are looked at one by one.
-    known = sum(np.asarray(column.is_valid(), dtype=np.int16) for column in columns)
-    _flag_extra(rows, known, TASK_FIELDS, "extra field(s) ", flag)
-    known_inputs = sum(
-        np.asarray(column.is_valid(), dtype=np.int16) for column in input_columns.values()
-    ) + sum(~is_none(values) for values in lists.values())
-    _flag_extra(input_rows, known_inputs, INPUT_FIELDS, "extra input field(s) ", flag)
-    return Fields(present=present, strings=strings, duration=duration, lists=lists)
+
+    # A record longer than its known fields has an extra field, or a field sent as null; an
+    # input longer than its known scalar fields may also hold lists. Only those are visited.
+    known = _valid_count(columns)
+    _flag_extra(rows, _lengths_of(rows), known, TASK_FIELDS, "extra field(s) ", flag)
+    input_lengths = _lengths_of(input_rows)
+    known_inputs = _valid_count(list(input_columns.values()))
+    with_more = np.flatnonzero(input_lengths > known_inputs)
+    more = [input_rows[index] for index in with_more.tolist()]
+
+    def flag_more(index: int, text: str) -> None:
+        flag(int(with_more[index]), text)
+
+    # One visit per input for all four fields: these dicts are scattered in memory, and a
+    # field-by-field pass would fetch each of them four times.
+    rows_found = [
+        (item.get("image"), item.get("images"), item.get("audios"), item.get("videos"))
+        for item in more
+    ]
+    found = list(zip(*rows_found, strict=True)) if rows_found else [()] * 4
+    lists: dict[str, np.ndarray] = {}
+    lengths: dict[str, np.ndarray] = {}
+    for name, raw in zip(INPUT_LIST_FIELDS, found, strict=True):
+        values = _as_lists(list(raw), name, flag_more)
+        lists[name] = np.full(n, None, dtype=object)
+        lists[name][with_more] = _objects(values)
+        lengths[name] = np.full(n, -1, dtype=np.int32)
+        lengths[name][with_more] = list_lengths(values)
+        known_inputs += lengths[name] >= 0
+    _flag_extra(
+        input_rows, input_lengths, known_inputs, INPUT_FIELDS, "extra input field(s) ", flag
+    )
+    return Fields(
+        present=present, strings=strings, duration=duration, lists=lists, list_lengths=lengths
+    )
 
 
-def is_none(values: Sequence[Any]) -> np.ndarray:
-    """``values[i] is None`` for every i, as a boolean array (in C, without a Python loop)."""
-    return np.fromiter(map(operator.is_, values, repeat(None)), bool, len(values))
+def _valid_count(columns: Sequence[pa.Array]) -> np.ndarray:
+    """How many of ``columns`` hold a value, row by row."""
+    count = np.zeros(len(columns[0]) if columns else 0, dtype=np.int64)
+    for column in columns:
+        count += np.asarray(column.is_valid())
+    return count
+
+
+def _lengths_of(rows: Sequence[dict[str, Any]]) -> np.ndarray:
+    return np.fromiter(map(len, rows), dtype=np.int64, count=len(rows))
+
+
+def _is(values: Sequence[Any], kind: Any) -> np.ndarray:
+    """``values[i] is kind`` for every i, as a boolean array (in C, without a Python loop)."""
+    return np.fromiter(map(operator.is_, values, repeat(kind)), bool, len(values))
+
+
+def _objects(values: Sequence[Any]) -> np.ndarray:
+    """An object array with one cell per value (each list kept whole as one cell)."""
+    return np.fromiter(values, dtype=object, count=len(values))
+
+
+def list_lengths(values: Sequence[Any]) -> np.ndarray:
+    """``len`` of each list and -1 for None; only the lists (usually few) are visited."""
+    lengths = np.full(len(values), -1, dtype=np.int32)
+    present = ~_is(values, None)
+    lengths[present] = np.fromiter(map(len, compress(values, present.tolist())), np.int32)
+    return lengths
 
 
 def _flag_extra(
-    rows: Sequence[dict[str, Any]], known: Any, allowed: frozenset[str], label: str, flag: Flag
+    rows: Sequence[dict[str, Any]],
+    lengths: np.ndarray,
+    known: np.ndarray,
+    allowed: frozenset[str],
+    label: str,
+    flag: Flag,
 ) -> None:
-    lengths = np.fromiter(map(len, rows), dtype=np.int64, count=len(rows))
     for index in np.flatnonzero(lengths > known):
         row = rows[int(index)]
         if not allowed.issuperset(row):
@@ -181,11 +237,13 @@ def careful(records: Sequence[Any], flag: Flag) -> Fields:
     )
     for name in INPUT_STRING_FIELDS:
         strings[f"input.{name}"] = _strings(inputs, name, f"input.{name}", flag)
+    lists = {name: _lists(inputs, name, flag) for name in INPUT_LIST_FIELDS}
     return Fields(
-        present=np.fromiter((r is not None for r in records), bool, count=len(records)),
+        present=~_is(records, None),
         strings=strings,
         duration=_numbers(inputs, "duration", flag),
-        lists={name: _lists(inputs, name, flag) for name in INPUT_LIST_FIELDS},
+        lists={name: _objects(values) for name, values in lists.items()},
+        list_lengths={name: list_lengths(values) for name, values in lists.items()},
     )
 
 
@@ -234,8 +292,16 @@ def _numbers(inputs: list[dict[str, Any]], field: str, flag: Flag) -> np.ndarray
 
 def _lists(inputs: list[dict[str, Any]], field: str, flag: Flag) -> list[list[Any] | None]:
     """A list-of-URLs input field: lists kept, a lone string wrapped, anything else dropped."""
-    values: list[Any] = list(map(dict.get, inputs, repeat(field)))
-    if _LIST_OR_NONE.issuperset(map(type, values)):
+    return _as_lists(list(map(dict.get, inputs, repeat(field))), field, flag)
+
+
+def _as_lists(values: list[Any], field: str, flag: Flag) -> list[list[Any] | None]:
+    kinds = set(map(type, values))
+    if _LIST_OR_NONE.issuperset(kinds):
+        return values
+    if str in kinds:  # common: ``image`` usually comes as one string
+        values = [[value] if value.__class__ is str else value for value in values]
+    if _LIST_OR_NONE.issuperset(kinds - {str}):
         return values
     for index, value in enumerate(values):
         if value is None or value.__class__ is list:

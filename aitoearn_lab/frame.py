@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from itertools import compress
 from typing import Any, Final
 
 import numpy as np
@@ -20,7 +19,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from aitoearn_lab.extract import INPUT_LIST_FIELDS, MEMORY_POOL, Flag, extract, is_none
+from aitoearn_lab._gc import collector_paused
+from aitoearn_lab.extract import INPUT_LIST_FIELDS, MEMORY_POOL, Flag, extract
 from aitoearn_lab.schema import STATES, TERMINAL_STATES, canonical_state
 
 COLUMNS: Final = (
@@ -71,6 +71,7 @@ _LATEST: Final = np.datetime64("2100-01-01", "ms")
 _STATE_DTYPE: Final = pd.CategoricalDtype(list(STATES))
 _TERMINAL_CODES: Final = [STATES.index(state) for state in sorted(TERMINAL_STATES)]
 _ARROW_TIME: Final = pa.timestamp("ms", tz="UTC")
+_STR_DTYPE: Final = pd.StringDtype("pyarrow", na_value=np.nan)  # what dtype="str" means
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +119,11 @@ def build_frame(
     records: list[dict[str, Any] | None], info: FetchInfo | None = None
 ) -> pd.DataFrame:
     """:func:`to_frame` with how each row was fetched (task ID asked, code, error, time, cache)."""
+    with collector_paused():
+        return _build(records, info)
+
+
+def _build(records: list[dict[str, Any] | None], info: FetchInfo | None) -> pd.DataFrame:
     n = len(records)
     anomalies: dict[int, list[str]] = {}
 
@@ -150,9 +156,10 @@ def build_frame(
             flag(int(negative), f"negative {name} ({values[negative]:.3f} s)")
 
     image, images, audios, videos = (fields.lists[name] for name in INPUT_LIST_FIELDS)
+    lengths = fields.list_lengths
     video_url = text["input.videoUrl"]
-    n_videos = _lengths(videos)
-    n_videos[is_none(videos) & np.asarray(video_url.is_valid())] = 1  # one video, named alone
+    n_videos = np.maximum(lengths["videos"], 0).astype(np.int16)
+    n_videos[(lengths["videos"] < 0) & np.asarray(video_url.is_valid())] = 1  # one, named alone
 
     columns: dict[str, Any] = {
         "task_id": _str(task_ids),
@@ -176,13 +183,15 @@ def build_frame(
         "input_aspect_ratio": _categorical(text["input.aspectRatio"]),
         "input_resolution": _categorical(text["input.resolution"]),
         "input_group_id": _str(text["input.groupId"]),
-        "input_image": _object_column(image),
-        "input_images": _object_column(images),
-        "input_audios": _object_column(audios),
+        "input_image": image,
+        "input_images": images,
+        "input_audios": audios,
         "input_video_url": _str(video_url),
-        "input_videos": _object_column(videos),
-        "n_images": _lengths(image) + _lengths(images),
-        "n_audios": _lengths(audios),
+        "input_videos": videos,
+        "n_images": (np.maximum(lengths["image"], 0) + np.maximum(lengths["images"], 0)).astype(
+            np.int16
+        ),
+        "n_audios": np.maximum(lengths["audios"], 0).astype(np.int16),
         "n_videos": n_videos,
     }
     if info is None:
@@ -205,8 +214,8 @@ def build_frame(
 
 
 def _str(values: pa.Array | pa.ChunkedArray) -> Any:
-    """An Arrow string array as pandas' ``str`` dtype, without a copy."""
-    return pd.array(values, dtype="str")
+    """An Arrow string array as pandas' ``str`` dtype, without a copy or a check per value."""
+    return _STR_DTYPE.__from_arrow__(values)
 
 
 def _categorical(values: pa.Array) -> pd.Categorical:
@@ -260,16 +269,3 @@ def _seconds(end: pd.Series, start: pd.Series) -> np.ndarray:
     seconds = delta.astype("float64") / 1000.0
     seconds[np.isnat(delta)] = np.nan
     return seconds
-
-
-def _lengths(values: list[Any]) -> np.ndarray:
-    """``len`` of each list, 0 for None; lists are few, so only they are visited."""
-    lengths = np.zeros(len(values), dtype=np.int16)
-    present = ~is_none(values)
-    lengths[present] = np.fromiter(map(len, compress(values, present.tolist())), np.int16)
-    return lengths
-
-
-def _object_column(values: list[Any]) -> np.ndarray:
-    # fromiter keeps each list whole as one cell, where slice assignment would inspect them.
-    return np.fromiter(values, dtype=object, count=len(values))
