@@ -209,7 +209,7 @@ def _build(records: list[dict[str, Any] | None], info: FetchInfo | None) -> pd.D
     notes: list[str | None] = [None] * n
     for index, texts in anomalies.items():
         notes[index] = "; ".join(texts)
-    columns["anomalies"] = pd.array(notes, dtype="str")
+    columns["anomalies"] = _str(pa.array(notes, type=pa.large_string(), memory_pool=MEMORY_POOL))
     return pd.DataFrame(columns, columns=list(COLUMNS))
 
 
@@ -219,8 +219,19 @@ def _str(values: pa.Array | pa.ChunkedArray) -> Any:
 
 
 def _categorical(values: pa.Array) -> pd.Categorical:
-    """Categories in sorted order, as ``pd.Categorical`` of the same strings gives them."""
-    return pd.Categorical(_str(values))
+    """Categories in sorted order, as ``pd.Categorical`` of the same strings gives them.
+
+    Arrow finds the distinct values in one pass; only those few are sorted in Python.
+    """
+    encoded = pc.dictionary_encode(values, memory_pool=MEMORY_POOL)
+    distinct = encoded.dictionary.to_pylist()
+    order = sorted(range(len(distinct)), key=distinct.__getitem__)
+    rank = np.empty(len(distinct) + 1, dtype=np.int32)
+    rank[order] = np.arange(len(distinct), dtype=np.int32)
+    rank[-1] = -1  # a missing value (index -1 below) stays missing
+    indices = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
+    categories = pd.Index([distinct[i] for i in order], dtype="str")
+    return pd.Categorical.from_codes(rank[indices], categories=categories, validate=False)
 
 
 def _states(status: pd.Categorical, present: np.ndarray, flag: Flag) -> pd.Categorical:

@@ -123,3 +123,18 @@ def test_timestamps_parse_as_pandas_parses_them(stamp: str) -> None:
     assert (pd.isna(row["submitted_at"]) and pd.isna(expected)) or row["submitted_at"] == expected
     if pd.isna(expected):
         assert "not an ISO 8601 time" in row["anomalies"]
+
+
+@pytest.mark.parametrize(
+    "values",
+    [["b", None, "a", "b", "é", "Z", "a"], [None, None], [], ["only"]],
+)
+def test_categories_are_those_pandas_would_find(values: list[str | None]) -> None:
+    import pyarrow as pa
+
+    from aitoearn_lab.frame import _categorical
+
+    ours = _categorical(pa.array(values, type=pa.large_string()))
+    expected = pd.Categorical(pd.array(values, dtype="str"))
+    assert ours.dtype == expected.dtype
+    assert list(ours.codes) == list(expected.codes)
