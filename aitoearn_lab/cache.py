@@ -292,16 +292,17 @@ class TaskCache:
         found: dict[str, CachedAnswer] = {}
         prefix_length = len(cache_key(self.scope, ""))
         try:
-            for start in range(0, len(task_ids), _CHUNK):
-                keys = [
-                    cache_key(self.scope, task_id) for task_id in task_ids[start : start + _CHUNK]
-                ]
-                marks = ",".join("?" * len(keys))
-                with self._using() as connection:
-                    rows = connection.execute(
-                        f"SELECT key, value FROM responses WHERE key IN ({marks})", keys
-                    ).fetchall()
-                with collector_paused():
+            with collector_paused():
+                for start in range(0, len(task_ids), _CHUNK):
+                    keys = [
+                        cache_key(self.scope, task_id)
+                        for task_id in task_ids[start : start + _CHUNK]
+                    ]
+                    marks = ",".join("?" * len(keys))
+                    with self._using() as connection:
+                        rows = connection.execute(
+                            f"SELECT key, value FROM responses WHERE key IN ({marks})", keys
+                        ).fetchall()
                     for key, value in rows:
                         answer = _decode(value)
                         if answer is not None:

@@ -34,6 +34,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from aitoearn_lab import schema
+from aitoearn_lab._gc import collector_paused
 from aitoearn_lab._version import __version__
 from aitoearn_lab.cache import TaskCache
 from aitoearn_lab.config import (
@@ -321,20 +322,47 @@ class Client:
         from aitoearn_lab.frame import FetchInfo, build_frame
 
         outcomes = self.fetch_outcomes(ids, progress=progress)
-        info = FetchInfo(
-            task_ids=[o.task_id for o in outcomes],
-            api_codes=[o.api_code for o in outcomes],
-            fetch_errors=[None if o.error is None else str(o.error) for o in outcomes],
-            fetched_at=[o.fetched_at for o in outcomes],
-            from_cache=[o.from_cache for o in outcomes],
-        )
-        return build_frame([o.record for o in outcomes], info)
+        with collector_paused():  # bulk work on every record: see aitoearn_lab._gc
+            info = FetchInfo(
+                task_ids=[o.task_id for o in outcomes],
+                api_codes=[o.api_code for o in outcomes],
+                fetch_errors=[None if o.error is None else str(o.error) for o in outcomes],
+                fetched_at=[o.fetched_at for o in outcomes],
+                from_cache=[o.from_cache for o in outcomes],
+            )
+            return build_frame([o.record for o in outcomes], info)
 
     def fetch_outcomes(self, ids: Iterable[Any], *, progress: bool = False) -> list[Outcome]:
         """:meth:`fetch` without the DataFrame: one :class:`Outcome` per unique ID, in order."""
         started = time.perf_counter()
         given, unique = normalize_ids(ids)
         stats = FetchStats(requested=given, unique=len(unique))
+        with collector_paused():  # a warm reload parses every answer: see aitoearn_lab._gc
+            outcomes, askable = self._settle_without_asking(unique, stats)
+        bar = _progress_bar(len(unique), enabled=progress)
+        bar.update(len(outcomes))
+        try:
+            for outcome in self._ask_many(askable):
+                outcomes[outcome.task_id] = outcome
+                stats.fetched += 1
+                stats.requests += outcome.attempts
+                self._save(outcome)
+                bar.update(1)
+                if not outcome.settled:
+                    stats.failed += 1
+                bar.set_postfix_str(
+                    f"cached={stats.cache_hits}, failed={stats.failed}", refresh=False
+                )
+        finally:
+            bar.close()
+            stats.elapsed_s = time.perf_counter() - started
+            self.last_fetch = stats
+        return [outcomes[task_id] for task_id in unique]
+
+    def _settle_without_asking(
+        self, unique: list[str], stats: FetchStats
+    ) -> tuple[dict[str, Outcome], list[str]]:
+        """Outcomes for the IDs rejected locally or answered by the cache; the IDs left to ask."""
         outcomes: dict[str, Outcome] = {}
         askable: list[str] = []
         for task_id in unique:
@@ -355,25 +383,7 @@ class Client:
                     )
             stats.cache_hits = len(outcomes) - stats.rejected
             askable = [task_id for task_id in askable if task_id not in outcomes]
-        bar = _progress_bar(len(unique), enabled=progress)
-        bar.update(len(outcomes))
-        try:
-            for outcome in self._ask_many(askable):
-                outcomes[outcome.task_id] = outcome
-                stats.fetched += 1
-                stats.requests += outcome.attempts
-                self._save(outcome)
-                bar.update(1)
-                if not outcome.settled:
-                    stats.failed += 1
-                bar.set_postfix_str(
-                    f"cached={stats.cache_hits}, failed={stats.failed}", refresh=False
-                )
-        finally:
-            bar.close()
-            stats.elapsed_s = time.perf_counter() - started
-            self.last_fetch = stats
-        return [outcomes[task_id] for task_id in unique]
+        return outcomes, askable
 
     def _save(self, outcome: Outcome) -> None:
         if self._cache is None or outcome.record is None or outcome.response is None:

@@ -200,8 +200,13 @@ def _build(records: list[dict[str, Any] | None], info: FetchInfo | None) -> pd.D
         columns["fetched_at"] = pd.Series(pd.NaT, index=range(n), dtype="datetime64[ms, UTC]").array
         columns["from_cache"] = np.zeros(n, dtype=bool)
     else:
-        columns["api_code"] = pd.array(list(info.api_codes), dtype="Int64")
-        columns["fetch_error"] = pd.array(list(info.fetch_errors), dtype="str")
+        codes = pa.array(info.api_codes, type=pa.int64())
+        columns["api_code"] = pd.arrays.IntegerArray(
+            pc.fill_null(codes, 0).to_numpy(), np.asarray(codes.is_null())
+        )
+        columns["fetch_error"] = _str(
+            pa.array(info.fetch_errors, type=pa.large_string(), memory_pool=MEMORY_POOL)
+        )
         columns["fetched_at"] = pd.to_datetime(
             np.asarray(info.fetched_at, dtype=float) * 1000.0, unit="ms", utc=True
         ).astype("datetime64[ms, UTC]")
