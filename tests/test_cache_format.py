@@ -72,3 +72,59 @@ def test_a_body_not_labelled_json_is_stored_as_requests_cache_would(
     value = stored_value(response, created_at=ANCHOR, expires_at=None)
     assert orjson.loads(value) == _the_slow_way(response, None)
     assert SERIALIZER.loads(value).content == response.content
+
+
+def test_stored_times_are_read_in_bulk_or_one_by_one_alike() -> None:
+    import math
+
+    from aitoearn_lab.cache import _unix_seconds
+
+    usual = ["2026-07-02T12:00:00+00:00", "2026-07-02T12:00:00.250000+00:00"]
+    assert _unix_seconds(usual) == [ANCHOR, ANCHOR + 0.25]
+    odd = [*usual, "2026-07-02T20:00:00+08:00", "2026-07-02T12:00:00", "junk", None]
+    seconds = _unix_seconds(odd)
+    assert seconds[:4] == [ANCHOR, ANCHOR + 0.25, ANCHOR, ANCHOR]  # no offset: UTC
+    assert math.isnan(seconds[4]) and math.isnan(seconds[5])
+
+
+def test_an_entry_with_an_unreadable_time_is_a_cache_miss(tmp_path: Any) -> None:
+    from aitoearn_lab.cache import TaskCache, cache_key
+
+    cache = TaskCache(tmp_path / "c.sqlite", scope="s")
+    body = {"code": 0, "data": {"id": "a" * 24, "status": "SUCCESS", "input": {"prompt": "p"}}}
+    good = orjson.dumps({"created_at": "2026-07-02T12:00:00+00:00", "_decoded_content": body})
+    bad = orjson.dumps({"created_at": 17, "_decoded_content": body})
+    with cache._using() as connection:
+        connection.executemany(
+            "INSERT INTO responses (key, value) VALUES (?, ?)",
+            [(cache_key("s", "a" * 24), good), (cache_key("s", "b" * 24), bad)],
+        )
+    found = cache.lookup(["a" * 24, "b" * 24])
+    cache.close()
+    assert list(found) == ["a" * 24]
+    assert found["a" * 24].fetched_at == ANCHOR and found["a" * 24].terminal
+
+
+def test_a_scan_of_the_scope_finds_what_keyed_lookups_find(tmp_path: Any) -> None:
+    from aitoearn_lab.cache import TaskCache, cache_key
+
+    cache = TaskCache(tmp_path / "c.sqlite", scope="mine")
+    ids = [f"{i:024x}" for i in range(2500)]
+
+    def value(task_id: str) -> bytes:
+        body = {"code": 0, "data": {"id": task_id, "status": "SUCCESS"}}
+        return orjson.dumps({"created_at": "2026-07-02T12:00:00+00:00", "_decoded_content": body})
+
+    with cache._using() as connection:
+        for scope in ("mine", "other", "minf"):  # neighbours on both sides of the key range
+            connection.executemany(
+                "INSERT INTO responses (key, value) VALUES (?, ?)",
+                [(cache_key(scope, task_id), value(task_id)) for task_id in ids],
+            )
+    asked = [*ids[:2400], "f" * 24]  # most of the scope: read by one range scan
+    scanned = cache.lookup(asked)
+    keyed = cache.lookup(asked[:600])  # a few: read by key
+    cache.close()
+    assert set(scanned) == set(ids[:2400])
+    assert {task_id: scanned[task_id] for task_id in keyed} == keyed
+    assert set(keyed) == set(ids[:600])

@@ -138,3 +138,28 @@ def test_categories_are_those_pandas_would_find(values: list[str | None]) -> Non
     expected = pd.Categorical(pd.array(values, dtype="str"))
     assert ours.dtype == expected.dtype
     assert list(ours.codes) == list(expected.codes)
+
+
+@pytest.mark.parametrize(
+    ("task_ids", "plain"),
+    [
+        (["6a461da66fe8a12d33daabdd", "nothex", "a.b_c-D"], True),
+        ([], True),
+        (["6a461da66fe8a12d33daabdd", "a\nb"], False),
+        (["ok", "..."], False),
+        (["ok", ""], False),
+        (["x" * 257], False),
+        (["x" * 256], True),
+        (["é"], False),
+        (["a/b"], False),
+        (["a b"], False),
+    ],
+)
+def test_the_bulk_id_check_passes_only_ids_without_a_local_problem(
+    task_ids: list[str], plain: bool
+) -> None:
+    from aitoearn_lab.client import _all_plain, _local_problem
+
+    assert _all_plain(task_ids) is plain
+    if plain:
+        assert all(_local_problem(task_id) is None for task_id in task_ids)
