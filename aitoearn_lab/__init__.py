@@ -16,7 +16,10 @@ from typing import TYPE_CHECKING, Any
 from aitoearn_lab._version import __version__
 
 if TYPE_CHECKING:
+    from aitoearn_lab.chart_style import model_colors
     from aitoearn_lab.client import Client, FetchStats
+    from aitoearn_lab.compare import compare_models
+    from aitoearn_lab.dashboard import Dashboard, dashboard
     from aitoearn_lab.errors import (
         AiToEarnError,
         APIError,
@@ -28,7 +31,12 @@ if TYPE_CHECKING:
         TaskNotFoundError,
         TransportError,
     )
+    from aitoearn_lab.failures import error_groups
     from aitoearn_lab.frame import COLUMNS, to_frame
+    from aitoearn_lab.metrics import summarize
+    from aitoearn_lab.notes import data_notes
+    from aitoearn_lab.periods import timeline
+    from aitoearn_lab.report import Report, write_report
     from aitoearn_lab.tables import read_tasks, write_tasks
 
 __all__ = [
@@ -39,32 +47,52 @@ __all__ = [
     "CacheError",
     "Client",
     "ConfigurationError",
+    "Dashboard",
     "FetchStats",
     "InvalidTaskIdError",
+    "Report",
     "ResponseValidationError",
     "TaskNotFoundError",
     "TransportError",
     "__version__",
+    "compare_models",
+    "dashboard",
+    "data_notes",
+    "error_groups",
+    "model_colors",
     "read_tasks",
+    "summarize",
+    "timeline",
     "to_frame",
+    "write_report",
     "write_tasks",
 ]
 
 _HOME = {
-    "COLUMNS": "frame",
     "APIError": "errors",
     "AiToEarnError": "errors",
     "AuthenticationError": "errors",
+    "COLUMNS": "frame",
     "CacheError": "errors",
     "Client": "client",
     "ConfigurationError": "errors",
+    "Dashboard": "dashboard",
     "FetchStats": "client",
     "InvalidTaskIdError": "errors",
+    "Report": "report",
     "ResponseValidationError": "errors",
     "TaskNotFoundError": "errors",
     "TransportError": "errors",
+    "compare_models": "compare",
+    "dashboard": "dashboard",
+    "data_notes": "notes",
+    "error_groups": "failures",
+    "model_colors": "chart_style",
     "read_tasks": "tables",
+    "summarize": "metrics",
+    "timeline": "periods",
     "to_frame": "frame",
+    "write_report": "report",
     "write_tasks": "tables",
 }
 

@@ -1,4 +1,4 @@
-"""The command line: ``aitoearn-lab fetch | demo | simulate | cache``.
+"""The command line: ``aitoearn-lab fetch | report | demo | simulate | cache``.
 
 Exit codes: 0 when every ID got a definitive answer (a task, or 10002 / 12302); 1 when some IDs
 could not be fetched after retries; 2 for a usage, configuration, cache or authentication error,
@@ -26,6 +26,7 @@ from aitoearn_lab.errors import AiToEarnError
 F = TypeVar("F", bound=Callable[..., Any])
 EXIT_OK, EXIT_INCOMPLETE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 ID_COLUMNS = ("taskId", "task_id", "id")
+REPORT_COLUMNS = ("task_id", "model", "state", "submitted_at", "finished_at", "total_s")
 
 
 def _friendly(command: F) -> F:
@@ -198,6 +199,16 @@ def fetch(
         sys.exit(EXIT_INCOMPLETE)
 
 
+def _records_frame(path: Path) -> Any:
+    """The tasks DataFrame from a JSON Lines file of raw task records (the API's ``data``)."""
+    import orjson
+
+    from aitoearn_lab.frame import to_frame
+
+    with path.open("rb") as handle:
+        return to_frame(orjson.loads(line) for line in handle if line.strip())
+
+
 def read_id_lines(handle: io.TextIOBase | Any) -> Iterator[str]:
     """IDs from a file: one per line (blank lines skipped), or a CSV with an ID column."""
     lines = [line.rstrip("\r\n") for line in handle]
@@ -215,6 +226,68 @@ def read_id_lines(handle: io.TextIOBase | Any) -> Iterator[str]:
         yield from (row[column].strip() for row in rows if (row.get(column) or "").strip())
         return
     yield from (line.strip() for line in lines if line.strip())
+
+
+@cli.command()
+@click.argument("tasks_file", metavar="TASKS", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("reports"),
+    show_default=True,
+    help="Folder for report.html and the CSV tables.",
+)
+@click.option("--title", default="AiToEarn video tasks", show_default=True, help="Page title.")
+@click.option(
+    "--freq",
+    default="1h",
+    show_default=True,
+    metavar="FREQ",
+    help="Period of the activity timeline: 15min, 1h, 1D, W ...",
+)
+@_friendly
+def report(tasks_file: Path, out_dir: Path, title: str, freq: str) -> None:
+    """Write report.html and CSV tables for a tasks file written by fetch.
+
+    TASKS is a .csv, .parquet or .jsonl file (or JSON Lines of task records as the API
+    returns them). The report opens offline in any browser.
+
+    \b
+    Examples:
+      aitoearn-lab report tasks.csv -o reports/today
+      aitoearn-lab report tasks.parquet --freq 15min
+    """
+    import pandas as pd
+
+    from aitoearn_lab.report import Report, console_summary
+    from aitoearn_lab.tables import read_tasks
+
+    try:
+        pd.tseries.frequencies.to_offset(freq)
+    except ValueError:
+        click.echo(
+            f"error: --freq must be a period such as 15min, 1h or 1D, got {freq!r}", err=True
+        )
+        sys.exit(EXIT_USAGE)
+    tasks = read_tasks(tasks_file)
+    missing = [name for name in REPORT_COLUMNS if name not in tasks.columns]
+    if missing and "id" in tasks.columns and "status" in tasks.columns:
+        tasks = _records_frame(tasks_file)  # JSON Lines of task records as the API returns them
+        missing = []
+    if missing:
+        click.echo(
+            f"error: {tasks_file} is not a tasks table written by fetch "
+            f"(no {', '.join(missing)} column)",
+            err=True,
+        )
+        sys.exit(EXIT_USAGE)
+    result = Report(tasks, title=title, freq=freq)
+    paths = result.write(out_dir)
+    click.echo(console_summary(result.summary))
+    click.echo(f"\nwrote {len(paths)} files to {out_dir}", err=True)
+    click.echo(f"report: {paths['html']}")
 
 
 @cli.command()

@@ -298,7 +298,9 @@ class Client:
 
     # --- many tasks -----------------------------------------------------------------------------
 
-    def fetch(self, ids: Iterable[Any], *, progress: bool = True) -> pd.DataFrame:
+    def fetch(
+        self, ids: Iterable[Any], *, progress: bool = True, refresh: bool = False
+    ) -> pd.DataFrame:
         """Fetch many tasks into the tasks DataFrame (see :func:`aitoearn_lab.to_frame`).
 
         Parameters
@@ -308,6 +310,9 @@ class Client:
             IDs are stripped and de-duplicated; first-seen order is kept.
         progress
             Show a progress bar (tqdm; a widget in Jupyter) with the count of cache hits.
+        refresh
+            Ask again for every unfinished task, however recent its stored answer (finished
+            tasks still come from the cache).
 
         Returns
         -------
@@ -322,7 +327,7 @@ class Client:
         """
         from aitoearn_lab.frame import FetchInfo, build_frame
 
-        outcomes = self.fetch_outcomes(ids, progress=progress)
+        outcomes = self.fetch_outcomes(ids, progress=progress, refresh=refresh)
         with collector_paused():  # bulk work on every record: see aitoearn_lab._gc
             info = FetchInfo(
                 task_ids=[o.task_id for o in outcomes],
@@ -333,13 +338,15 @@ class Client:
             )
             return build_frame([o.record for o in outcomes], info)
 
-    def fetch_outcomes(self, ids: Iterable[Any], *, progress: bool = False) -> list[Outcome]:
+    def fetch_outcomes(
+        self, ids: Iterable[Any], *, progress: bool = False, refresh: bool = False
+    ) -> list[Outcome]:
         """:meth:`fetch` without the DataFrame: one :class:`Outcome` per unique ID, in order."""
         started = time.perf_counter()
         given, unique = normalize_ids(ids)
         stats = FetchStats(requested=given, unique=len(unique))
         with collector_paused():  # a warm reload parses every answer: see aitoearn_lab._gc
-            outcomes, askable = self._settle_without_asking(unique, stats)
+            outcomes, askable = self._settle_without_asking(unique, stats, refresh=refresh)
         bar = _progress_bar(len(unique), enabled=progress)
         bar.update(len(outcomes))
         try:
@@ -361,7 +368,7 @@ class Client:
         return [outcomes[task_id] for task_id in unique]
 
     def _settle_without_asking(
-        self, unique: list[str], stats: FetchStats
+        self, unique: list[str], stats: FetchStats, *, refresh: bool
     ) -> tuple[dict[str, Outcome], list[str]]:
         """Outcomes for the IDs rejected locally or answered by the cache; the IDs left to ask."""
         outcomes: dict[str, Outcome] = {}
@@ -378,7 +385,7 @@ class Client:
         if self._cache is not None and askable:
             now = self._clock()
             stored = self._cache.lookup(askable)
-            pending_ttl = self.settings.pending_ttl
+            pending_ttl = 0.0 if refresh else self.settings.pending_ttl
             for task_id, answer in stored.items():
                 if answer.is_fresh(now, pending_ttl):
                     outcomes[task_id] = Outcome(

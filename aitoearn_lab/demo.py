@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 
 from aitoearn_lab.client import Client
+from aitoearn_lab.report import Report, console_summary
 from aitoearn_lab.simulator import Simulator
-from aitoearn_lab.tables import write_tasks
 
 
 def run_demo(
@@ -21,10 +21,12 @@ def run_demo(
     progress: bool = True,
     echo: Callable[[str], object] = print,
 ) -> pd.DataFrame:
-    """Start the simulator, fetch every task twice through the cached client, write the results.
+    """Start the simulator, fetch every task twice through the cached client, write the report.
 
     The second fetch shows the cache policy at work: finished tasks come from the cache, only
-    unfinished ones are asked again (and some of those have finished in the meantime).
+    unfinished ones are asked again (and some of those have finished in the meantime). The
+    report (``report.html`` and its CSV tables, see :func:`aitoearn_lab.write_report`) goes into
+    ``out_dir``.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     cache_file = out_dir / "demo-cache.sqlite"
@@ -46,26 +48,11 @@ def run_demo(
             f"second fetch: {second.cache_hits} finished tasks from the cache, {second.fetched} "
             f"unfinished asked again ({newly_done} finished meanwhile), {second.elapsed_s:.2f} s"
         )
-    path = write_tasks(tasks_df, out_dir / "tasks.csv")
-    echo(f"\nwrote {path}")
-    echo("\n" + per_model_table(tasks_df).to_string())
+    report = Report(tasks_df, title="AiToEarn video tasks (simulated demo)")
+    paths = report.write(out_dir)
+    echo(f"\nwrote {', '.join(path.name for path in paths.values())} to {out_dir}")
+    echo("\n" + console_summary(report.summary))
+    for note in report.notes:
+        echo(f"note: {note}")
+    echo(f"\nreport: {paths['html']}")
     return tasks_df
-
-
-def per_model_table(tasks: pd.DataFrame) -> pd.DataFrame:
-    """A compact per-model table for a terminal: counts, success rate, median turnaround."""
-    grouped = tasks.groupby("model", observed=True)
-    table = pd.DataFrame(
-        {
-            "tasks": grouped.size(),
-            "succeeded": grouped["state"].apply(lambda s: int((s == "succeeded").sum())),
-            "failed": grouped["state"].apply(lambda s: int((s == "failed").sum())),
-            "unfinished": grouped["is_terminal"].apply(lambda s: int((~s).sum())),
-        }
-    )
-    finished = table["succeeded"] + table["failed"]
-    table["success_%"] = (100 * table["succeeded"] / finished.where(finished > 0)).round(1)
-    done = tasks[tasks["state"] == "succeeded"].groupby("model", observed=True)["total_s"]
-    table["p50_total_s"] = done.median().round(1)
-    table["p90_total_s"] = done.quantile(0.9).round(1)
-    return table.sort_values("tasks", ascending=False)

@@ -1,9 +1,10 @@
 """Benchmark 7: a filter change on 100,000 tasks recomputes every chart in under 300 ms.
 
-What a filter change costs a dashboard is the filter plus every chart drawn again from the rows
-left. Until ``aitoearn_lab.dashboard`` exists (issue 4) that is measured through the chart
-modules themselves: the filter, then every public chart function that draws from the tasks
-DataFrame alone. Skipped, saying so, while the package has no chart modules either.
+Measured on the dashboard itself (``aitoearn_lab.dashboard``): the model filter changes (which
+recomputes the selection, the headline, the tables and the chart on screen), then every other
+chart is drawn for the new selection (``board.figure(title)`` for each tab). Without a dashboard
+the cost is measured through the chart modules (the filter, then every chart function); without
+charts either, the benchmark is skipped, saying so.
 """
 
 from __future__ import annotations
@@ -43,8 +44,9 @@ def chart_functions() -> dict[str, Callable[..., Any]]:
 
 
 def run(*, quick: bool) -> list[Result]:
+    has_dashboard = importlib.util.find_spec("aitoearn_lab.dashboard") is not None
     charts = chart_functions()
-    if not charts:
+    if not has_dashboard and not charts:
         return [
             skipped(
                 7,
@@ -56,33 +58,65 @@ def run(*, quick: bool) -> list[Result]:
         ]
     from aitoearn_lab import to_frame
 
-    n = 100_000
-    frame = to_frame(load_records(records_file(n, seed=9)))
+    frame = to_frame(load_records(records_file(100_000, seed=9)))
     models = list(frame["model"].cat.categories)
-    chosen = models[: max(1, len(models) // 2)]
-
-    def filter_change() -> None:
-        view = frame[frame["model"].isin(chosen)]
-        for function in charts.values():
-            function(view)
-
-    filter_change()  # imports and first-draw caches
-    _, timing = best_of(filter_change, 3)
+    subsets = [tuple(models[: len(models) // 2]), tuple(models[len(models) // 2 :])]
+    if has_dashboard:
+        change, drawn, how = _through_dashboard(frame, subsets)
+    else:
+        change, drawn, how = _through_charts(frame, charts, subsets)
+    change()  # imports, first draws
+    _, timing = best_of(change, 3 if quick else 5)
     result = Result(
         7,
         "dashboard",
         TITLE,
-        figure=f"{seconds(timing.wall_s)} for {len(charts)} charts",
+        figure=f"{seconds(timing.wall_s)} for {drawn} charts (CPU {seconds(timing.cpu_s)})",
         baseline="-",
         ratio=f"{timing.wall_s / GOAL_S:.2f}x the budget",
         goal=f"< {GOAL_S * 1000:.0f} ms",
         met=timing.wall_s < GOAL_S,
     )
-    has_dashboard = importlib.util.find_spec("aitoearn_lab.dashboard") is not None
-    result.notes.append(
-        ("" if has_dashboard else "no aitoearn_lab.dashboard yet: ")
-        + "measured as the filter plus every chart function of "
-        + ", ".join(CHART_MODULES)
-        + f" ({', '.join(charts)}) on {len(chosen)} of {len(models)} models"
-    )
+    result.notes.append(how)
     return [result]
+
+
+def _through_dashboard(
+    frame: Any, subsets: list[tuple[str, ...]]
+) -> tuple[Callable[[], None], int, str]:
+    from aitoearn_lab.dashboard import CHART_TABS, dashboard
+
+    board = dashboard(frame)
+    turn = [0]
+
+    def change() -> None:
+        turn[0] += 1
+        board.model_filter.value = subsets[turn[0] % 2]  # selection, headline, tables, one chart
+        for title, _ in CHART_TABS:
+            board.figure(title)  # every chart not yet drawn for this selection
+
+    how = (
+        "aitoearn_lab.dashboard: the model filter flips between two halves of the models; "
+        "the change redraws the headline, the tables and the chart on screen, then every other "
+        f"tab's chart is drawn ({len(CHART_TABS)} charts); best of several changes"
+    )
+    return change, len(CHART_TABS), how
+
+
+def _through_charts(
+    frame: Any, charts: dict[str, Callable[..., Any]], subsets: list[tuple[str, ...]]
+) -> tuple[Callable[[], None], int, str]:
+    turn = [0]
+
+    def change() -> None:
+        turn[0] += 1
+        view = frame[frame["model"].isin(subsets[turn[0] % 2])]
+        for function in charts.values():
+            function(view)
+
+    how = (
+        "no aitoearn_lab.dashboard yet: measured as the filter plus every chart function of "
+        + ", ".join(CHART_MODULES)
+        + f" ({', '.join(charts)})"
+    )
+    return change, len(charts), how
