@@ -99,10 +99,13 @@ def _strict(records: Sequence[Any], flag: Flag) -> Fields | None:
     n = len(records)
     present = np.asarray(table.is_valid())
     rows = records if present.all() else [r if r is not None else {} for r in records]
-    inputs = list(map(dict.get, rows, repeat("input")))
-    if not _DICT_OR_NONE.issuperset(map(type, inputs)):
+    inputs: list[Any] = list(map(dict.get, rows, repeat("input")))
+    input_kinds = set(map(type, inputs))
+    if not _DICT_OR_NONE.issuperset(input_kinds):
         return None
-    input_rows = [item if item is not None else {} for item in inputs]
+    input_rows: list[dict[str, Any]] = (
+        inputs if type(None) not in input_kinds else [item or {} for item in inputs]
+    )
 
     columns = table.flatten()  # parent nulls pushed down into each field
     by_name = dict(zip(_TASK_TYPE.names, columns, strict=True))
