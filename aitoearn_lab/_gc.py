@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+_lock = threading.Lock()
+_holders = 0
+_was_enabled = False
 
 
 @contextmanager
@@ -13,13 +18,20 @@ def collector_paused() -> Iterator[None]:
 
     Parsing or flattening 100,000 task records makes millions of objects, none of them in a
     cycle, and every collection those allocations trigger walks all of them again (measured:
-    half the time of a bulk parse). Nothing here can leak: the objects are freed by reference
-    counting as usual, and the collector resumes (if it was on) when the block ends.
+    half the time of a bulk parse). Nothing can leak: objects are still freed by reference
+    counting, and the collector resumes when the last block ends. Blocks may nest and may run
+    in several threads at once; the collector is resumed only if it was on before the first.
     """
-    enabled = gc.isenabled()
-    gc.disable()
+    global _holders, _was_enabled
+    with _lock:
+        if _holders == 0:
+            _was_enabled = gc.isenabled()
+            gc.disable()
+        _holders += 1
     try:
         yield
     finally:
-        if enabled:
-            gc.enable()
+        with _lock:
+            _holders -= 1
+            if _holders == 0 and _was_enabled:
+                gc.enable()

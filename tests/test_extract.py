@@ -163,3 +163,37 @@ def test_the_bulk_id_check_passes_only_ids_without_a_local_problem(
     assert _all_plain(task_ids) is plain
     if plain:
         assert all(_local_problem(task_id) is None for task_id in task_ids)
+
+
+def test_the_collector_resumes_as_it_was_after_nested_and_concurrent_holds() -> None:
+    import gc
+    import threading
+
+    from aitoearn_lab._gc import collector_paused
+
+    assert gc.isenabled()
+    inside = threading.Event()
+    leave = threading.Event()
+
+    def hold() -> None:
+        with collector_paused():
+            inside.set()
+            leave.wait(5)
+
+    other = threading.Thread(target=hold)
+    with collector_paused():
+        other.start()
+        inside.wait(5)
+        with collector_paused():
+            assert not gc.isenabled()
+    assert not gc.isenabled()  # the other thread still holds it
+    leave.set()
+    other.join(5)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()  # off before, off after
+    finally:
+        gc.enable()
