@@ -120,8 +120,6 @@ def _strict(records: Sequence[Any], flag: Flag) -> Fields | None:
     for name in INPUT_STRING_FIELDS:
         strings[f"input.{name}"] = input_columns[name]
     duration = input_columns["duration"].to_numpy(zero_copy_only=False)
-    for row in with_error[np.asarray(message.is_null())[with_error]]:
-        flag(int(row), "error is dict without a message")
 
     # A record longer than its known fields has an extra field, or a field sent as null; an
     # input longer than its known scalar fields may also hold lists. Only those are visited.
@@ -132,8 +130,12 @@ def _strict(records: Sequence[Any], flag: Flag) -> Fields | None:
     with_more = np.flatnonzero(input_lengths > known_inputs)
     more = [input_rows[index] for index in with_more.tolist()]
 
+    # Notes are given in the careful pass's order: extra fields, extra input fields, the error,
+    # then the list inputs (whose lengths the extra-input check needs first).
+    list_notes: list[tuple[int, str]] = []
+
     def flag_more(index: int, text: str) -> None:
-        flag(int(with_more[index]), text)
+        list_notes.append((int(with_more[index]), text))
 
     # One visit per input for all four fields: these dicts are scattered in memory, and a
     # field-by-field pass would fetch each of them four times.
@@ -154,6 +156,10 @@ def _strict(records: Sequence[Any], flag: Flag) -> Fields | None:
     _flag_extra(
         input_rows, input_lengths, known_inputs, INPUT_FIELDS, "extra input field(s) ", flag
     )
+    for row in with_error[np.asarray(message.is_null())[with_error]]:
+        flag(int(row), "error is dict without a message")
+    for row, text in list_notes:
+        flag(row, text)
     return Fields(
         present=present, strings=strings, duration=duration, lists=lists, list_lengths=lengths
     )

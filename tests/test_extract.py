@@ -70,6 +70,8 @@ def test_the_sample_data_takes_the_strict_pass() -> None:
         {"id": "a", "error": {}},
         {"id": "a", "error": {"message": None, "code": 3}},
         {"id": "a", "mediaId": None, "input": {"prompt": "p", "images": None}},
+        {"id": "a", "input": {"prompt": "p", "images": 5, "audios": {}, "seed": 1}, "x": 1},
+        {"id": "a", "error": {}, "extra": 2, "input": {"prompt": "p", "videos": 3}},
     ],
 )
 def test_the_strict_pass_flags_what_the_careful_one_flags(record: dict[str, Any]) -> None:
