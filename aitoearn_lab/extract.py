@@ -21,8 +21,38 @@ import pyarrow as pa
 
 from aitoearn_lab.schema import INPUT_FIELDS, TASK_FIELDS
 
-Flag = Callable[[int, str], None]
-"""``flag(row, text)`` records an anomaly of one row."""
+Flag = Callable[[str, int, str], None]
+"""``flag(topic, row, text)`` records an anomaly of one row; ``topic`` is one of :data:`TOPICS`."""
+
+TOPICS: Final = (
+    "record",
+    "input",
+    "id",
+    "status",
+    "unknown status",
+    "submittedAt",
+    "startedAt",
+    "finishedAt",
+    "negative",
+    "error",
+    "input.image",
+    "input.images",
+    "input.audios",
+    "input.videos",
+    "input.videoUrl",
+    "model",
+    "videoUrl",
+    "coverUrl",
+    "mediaId",
+    "groupId",
+    "input.prompt",
+    "input.duration",
+    "input.aspectRatio",
+    "input.resolution",
+    "input.groupId",
+)
+"""What an anomaly note is about; a row's notes are listed in this order, whichever pass and
+step found them (the order the frame has always given them in)."""
 
 STRING_FIELDS: Final = (
     "id",
@@ -124,18 +154,14 @@ def _strict(records: Sequence[Any], flag: Flag) -> Fields | None:
     # A record longer than its known fields has an extra field, or a field sent as null; an
     # input longer than its known scalar fields may also hold lists. Only those are visited.
     known = _valid_count(columns)
-    _flag_extra(rows, _lengths_of(rows), known, TASK_FIELDS, "extra field(s) ", flag)
+    _flag_extra(rows, _lengths_of(rows), known, TASK_FIELDS, "record", "extra field(s) ", flag)
     input_lengths = _lengths_of(input_rows)
     known_inputs = _valid_count(list(input_columns.values()))
     with_more = np.flatnonzero(input_lengths > known_inputs)
     more = [input_rows[index] for index in with_more.tolist()]
 
-    # Notes are given in the careful pass's order: extra fields, extra input fields, the error,
-    # then the list inputs (whose lengths the extra-input check needs first).
-    list_notes: list[tuple[int, str]] = []
-
-    def flag_more(index: int, text: str) -> None:
-        list_notes.append((int(with_more[index]), text))
+    def flag_more(topic: str, index: int, text: str) -> None:
+        flag(topic, int(with_more[index]), text)
 
     # One visit per input for all four fields: these dicts are scattered in memory, and a
     # field-by-field pass would fetch each of them four times.
@@ -154,12 +180,16 @@ def _strict(records: Sequence[Any], flag: Flag) -> Fields | None:
         lengths[name][with_more] = list_lengths(values)
         known_inputs += lengths[name] >= 0
     _flag_extra(
-        input_rows, input_lengths, known_inputs, INPUT_FIELDS, "extra input field(s) ", flag
+        input_rows,
+        input_lengths,
+        known_inputs,
+        INPUT_FIELDS,
+        "input",
+        "extra input field(s) ",
+        flag,
     )
     for row in with_error[np.asarray(message.is_null())[with_error]]:
-        flag(int(row), "error is dict without a message")
-    for row, text in list_notes:
-        flag(row, text)
+        flag("error", int(row), "error is dict without a message")
     return Fields(
         present=present, strings=strings, duration=duration, lists=lists, list_lengths=lengths
     )
@@ -200,6 +230,7 @@ def _flag_extra(
     lengths: np.ndarray,
     known: np.ndarray,
     allowed: frozenset[str],
+    topic: str,
     label: str,
     flag: Flag,
 ) -> None:
@@ -207,7 +238,7 @@ def _flag_extra(
         row = rows[int(index)]
         if not allowed.issuperset(row):
             extra = sorted(str(name) for name in row if name not in allowed)
-            flag(int(index), label + ", ".join(extra[:5]))
+            flag(topic, int(index), label + ", ".join(extra[:5]))
 
 
 # --- the careful pass --------------------------------------------------------------------------
@@ -223,10 +254,10 @@ def careful(records: Sequence[Any], flag: Flag) -> Fields:
             rows.append(record)
             if not TASK_FIELDS.issuperset(record):
                 extra = sorted(str(name) for name in record if name not in TASK_FIELDS)
-                flag(index, "extra field(s) " + ", ".join(extra[:5]))
+                flag("record", index, "extra field(s) " + ", ".join(extra[:5]))
         else:
             rows.append({})
-            flag(index, f"record is {type(record).__name__}, not an object")
+            flag("record", index, f"record is {type(record).__name__}, not an object")
     inputs: list[dict[str, Any]] = []
     for index, row in enumerate(rows):
         task_input = row.get("input")
@@ -234,11 +265,11 @@ def careful(records: Sequence[Any], flag: Flag) -> Fields:
             inputs.append(task_input)
             if not INPUT_FIELDS.issuperset(task_input):
                 extra = sorted(str(k) for k in task_input if k not in INPUT_FIELDS)
-                flag(index, "extra input field(s) " + ", ".join(extra[:5]))
+                flag("input", index, "extra input field(s) " + ", ".join(extra[:5]))
         else:
             inputs.append({})
             if task_input is not None:
-                flag(index, f"input is {type(task_input).__name__}, not an object")
+                flag("input", index, f"input is {type(task_input).__name__}, not an object")
 
     strings = {name: _strings(rows, name, name, flag) for name in STRING_FIELDS}
     strings["error.message"] = pa.array(
@@ -261,7 +292,7 @@ def _strings(source: list[dict[str, Any]], field: str, label: str, flag: Flag) -
     if not _STR_OR_NONE.issuperset(map(type, values)):
         for index, value in enumerate(values):
             if value is not None and value.__class__ is not str:
-                flag(index, f"{label} is {type(value).__name__}, not a string")
+                flag(label, index, f"{label} is {type(value).__name__}, not a string")
                 values[index] = None
     return pa.array(values, type=_TEXT, memory_pool=MEMORY_POOL)
 
@@ -276,10 +307,10 @@ def _error_messages(rows: list[dict[str, Any]], flag: Flag) -> list[str | None]:
             messages.append(error["message"])
         elif isinstance(error, str):
             messages.append(error)
-            flag(index, "error is a string, not an object")
+            flag("error", index, "error is a string, not an object")
         else:
             messages.append(None)
-            flag(index, f"error is {type(error).__name__} without a message")
+            flag("error", index, f"error is {type(error).__name__} without a message")
     return messages
 
 
@@ -295,7 +326,7 @@ def _numbers(inputs: list[dict[str, Any]], field: str, flag: Flag) -> np.ndarray
         try:
             result[index] = float(value)
         except (TypeError, ValueError, OverflowError):
-            flag(index, f"input.{field} {str(value)[:20]!r} is not a number")
+            flag(f"input.{field}", index, f"input.{field} {str(value)[:20]!r} is not a number")
     return result
 
 
@@ -319,5 +350,5 @@ def _as_lists(values: list[Any], field: str, flag: Flag) -> list[list[Any] | Non
             values[index] = [value]
         else:
             values[index] = None
-            flag(index, f"input.{field} is {type(value).__name__}, not a list")
+            flag(f"input.{field}", index, f"input.{field} is {type(value).__name__}, not a list")
     return values

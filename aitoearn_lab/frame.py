@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any, Final
 
 import numpy as np
@@ -20,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from aitoearn_lab._gc import collector_paused
-from aitoearn_lab.extract import INPUT_LIST_FIELDS, MEMORY_POOL, Flag, extract
+from aitoearn_lab.extract import INPUT_LIST_FIELDS, MEMORY_POOL, TOPICS, Flag, extract
 from aitoearn_lab.schema import STATES, TERMINAL_STATES, canonical_state
 
 COLUMNS: Final = (
@@ -71,6 +72,7 @@ _LATEST: Final = np.datetime64("2100-01-01", "ms")
 _STATE_DTYPE: Final = pd.CategoricalDtype(list(STATES))
 _TERMINAL_CODES: Final = [STATES.index(state) for state in sorted(TERMINAL_STATES)]
 _ARROW_TIME: Final = pa.timestamp("ms", tz="UTC")
+_TOPIC_RANK: Final = {topic: rank for rank, topic in enumerate(TOPICS)}
 _STR_DTYPE: Final = pd.StringDtype("pyarrow", na_value=np.nan)  # what dtype="str" means
 
 
@@ -125,10 +127,10 @@ def build_frame(
 
 def _build(records: list[dict[str, Any] | None], info: FetchInfo | None) -> pd.DataFrame:
     n = len(records)
-    anomalies: dict[int, list[str]] = {}
+    anomalies: dict[int, list[tuple[int, str]]] = {}
 
-    def flag(row: int, text: str) -> None:
-        anomalies.setdefault(row, []).append(text)
+    def flag(topic: str, row: int, text: str) -> None:
+        anomalies.setdefault(row, []).append((_TOPIC_RANK[topic], text))
 
     fields = extract(records, flag)
     text = fields.strings
@@ -153,7 +155,7 @@ def _build(records: list[dict[str, Any] | None], info: FetchInfo | None) -> pd.D
     total_s = _seconds(finished, submitted)
     for name, values in (("queue_s", queue_s), ("render_s", render_s), ("total_s", total_s)):
         for negative in np.flatnonzero(values < 0):
-            flag(int(negative), f"negative {name} ({values[negative]:.3f} s)")
+            flag("negative", int(negative), f"negative {name} ({values[negative]:.3f} s)")
 
     image, images, audios, videos = (fields.lists[name] for name in INPUT_LIST_FIELDS)
     lengths = fields.list_lengths
@@ -212,8 +214,9 @@ def _build(records: list[dict[str, Any] | None], info: FetchInfo | None) -> pd.D
         ).astype("datetime64[ms, UTC]")
         columns["from_cache"] = np.asarray(info.from_cache, dtype=bool)
     notes: list[str | None] = [None] * n
-    for index, texts in anomalies.items():
-        notes[index] = "; ".join(texts)
+    for index, found in anomalies.items():
+        found.sort(key=itemgetter(0))  # stable: notes on one topic keep their order
+        notes[index] = "; ".join(text for _, text in found)
     columns["anomalies"] = _str(pa.array(notes, type=pa.large_string(), memory_pool=MEMORY_POOL))
     return pd.DataFrame(columns, columns=list(COLUMNS))
 
@@ -252,7 +255,8 @@ def _states(status: pd.Categorical, present: np.ndarray, flag: Flag) -> pd.Categ
     codes[~present] = -1  # no record, no state
     for index in np.flatnonzero(codes == unknown):
         raw = status[index]
-        flag(int(index), f"unknown status {str(None if pd.isna(raw) else raw)[:40]!r}")
+        text = f"unknown status {str(None if pd.isna(raw) else raw)[:40]!r}"
+        flag("unknown status", int(index), text)
     return pd.Categorical.from_codes(codes, dtype=_STATE_DTYPE)
 
 
@@ -271,11 +275,12 @@ def _timestamps(values: pa.Array, label: str, flag: Flag) -> pd.Series:
         parsed = parsed.astype("datetime64[ms, UTC]")
         missing = parsed.isna().to_numpy() & np.asarray(values.is_valid())
         for index in np.flatnonzero(missing):
-            flag(int(index), f"{label} {values[index].as_py()[:40]!r} is not an ISO 8601 time")
+            text = f"{label} {values[index].as_py()[:40]!r} is not an ISO 8601 time"
+            flag(label, int(index), text)
     stamps = parsed.to_numpy(dtype="datetime64[ms]")
     absurd = (stamps < _EARLIEST) | (stamps > _LATEST)  # NaT compares False
     for index in np.flatnonzero(absurd):
-        flag(int(index), f"{label} {values[index].as_py()!r} is implausible")
+        flag(label, int(index), f"{label} {values[index].as_py()!r} is implausible")
     return parsed
 
 

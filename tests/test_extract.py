@@ -11,7 +11,7 @@ import pytest
 
 from aitoearn_lab import extract as extract_module
 from aitoearn_lab import to_frame
-from aitoearn_lab.extract import careful, extract
+from aitoearn_lab.extract import TOPICS, careful, extract
 from aitoearn_lab.simulator import World
 
 from .conftest import ANCHOR
@@ -36,14 +36,18 @@ def careful_frame(
 def notes_of(records: list[Any], *, strict: bool) -> dict[int, list[str]]:
     notes: dict[int, list[str]] = {}
 
-    def flag(row: int, text: str) -> None:
-        notes.setdefault(row, []).append(text)
+    def flag(topic: str, row: int, text: str) -> None:
+        notes.setdefault(row, []).append(f"{topic}: {text}")
 
     if strict:
         assert extract_module._strict(records, flag) is not None, "took the careful pass"
     else:
         careful(records, flag)
-    return notes
+    rank = {topic: index for index, topic in enumerate(TOPICS)}
+    return {
+        row: sorted(texts, key=lambda text: rank[text.split(": ", 1)[0]])
+        for row, texts in notes.items()
+    }  # in the frame's order (by topic), as build_frame gives them
 
 
 def test_both_passes_build_the_same_frame(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -52,7 +56,7 @@ def test_both_passes_build_the_same_frame(monkeypatch: pytest.MonkeyPatch) -> No
     records[7]["input"] = None  # type: ignore[index]
     records[9]["input"]["images"] = "https://a/lone.png"  # type: ignore[index]
     records[11]["finishedAt"] = None  # type: ignore[index]
-    assert extract_module._strict(records, lambda row, text: None) is not None
+    assert extract_module._strict(records, lambda topic, row, text: None) is not None
     pd.testing.assert_frame_equal(to_frame(records), careful_frame(monkeypatch, records))
 
 
@@ -92,8 +96,8 @@ def test_the_strict_pass_flags_what_the_careful_one_flags(record: dict[str, Any]
     ],
 )
 def test_a_value_of_another_type_sends_the_batch_to_the_careful_pass(junk: Any) -> None:
-    assert extract_module._strict([*world_records(5), junk], lambda row, text: None) is None
-    fields = extract([*world_records(5), junk], lambda row, text: None)
+    assert extract_module._strict([*world_records(5), junk], lambda topic, row, text: None) is None
+    fields = extract([*world_records(5), junk], lambda topic, row, text: None)
     assert len(fields.present) == 6
 
 
@@ -199,3 +203,22 @@ def test_the_collector_resumes_as_it_was_after_nested_and_concurrent_holds() -> 
         assert not gc.isenabled()  # off before, off after
     finally:
         gc.enable()
+
+
+def test_notes_on_one_row_come_in_the_order_of_their_topics() -> None:
+    odd = {
+        "id": "a",
+        "model": 42,
+        "status": "paused",
+        "submittedAt": "yesterday",
+        "startedAt": "2026-07-02T12:00:00Z",
+        "error": "plain",
+        "newField": 1,
+        "input": {"prompt": "p", "images": 5, "seed": 1, "duration": "x"},
+    }
+    assert to_frame([odd])["anomalies"][0] == (
+        "extra field(s) newField; extra input field(s) seed; unknown status 'paused'; "
+        "submittedAt 'yesterday' is not an ISO 8601 time; error is a string, not an object; "
+        "input.images is int, not a list; model is int, not a string; "
+        "input.duration 'x' is not a number"
+    )
