@@ -42,17 +42,19 @@ def run(*, quick: bool) -> list[Result]:
 
     base = to_frame(load_records(records_file(200_000, seed=4)))
     sizes = (10_000, 100_000) if quick else (10_000, 100_000, 1_000_000)
+    # Single-threaded work: judged on CPU time, far steadier than wall time on a shared machine
+    # (wall time is shown beside it).
     cost: dict[int, dict[str, float]] = {}
-    cpu: dict[int, float] = {}
+    wall: dict[int, float] = {}
     for size in sizes:
         repeats = -(-size // len(base))
         frame = pd.concat([base] * repeats, ignore_index=True).iloc[:size]
         cost[size] = {}
-        cpu[size] = 0.0
+        wall[size] = 0.0
         for name, function in functions.items():
             _, timing = best_of(lambda function=function, frame=frame: function(frame), 2)
-            cost[size][name] = timing.wall_s
-            cpu[size] += timing.cpu_s
+            cost[size][name] = timing.cpu_s
+            wall[size] += timing.wall_s
     largest = sizes[-1]
     total = sum(cost[largest].values())
     growth = ", ".join(f"{size:,}: {seconds(sum(cost[size].values()))}" for size in sizes)
@@ -60,7 +62,7 @@ def run(*, quick: bool) -> list[Result]:
         5,
         "analytics",
         TITLE.replace("1,000,000", f"{largest:,}"),
-        figure=f"{seconds(total)} together (CPU {seconds(cpu[largest])})",
+        figure=f"{seconds(total)} CPU together (wall {seconds(wall[largest])})",
         baseline="-",
         ratio=f"{total / GOAL_S:.2f}x the budget",
         goal=GOAL,
@@ -70,6 +72,6 @@ def run(*, quick: bool) -> list[Result]:
         "each: " + ", ".join(f"{name} {seconds(value)}" for name, value in cost[largest].items()),
         f"growth with rows: {growth}",
         "rows: a 200,000-task world repeated as needed (so messages repeat more than in a "
-        "world of 1,000,000 different tasks); wall time, best of 2 runs of each function",
+        "world of 1,000,000 different tasks); CPU time, best of 2 runs of each function",
     ]
     return [result]
