@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import atexit
 import functools
 import gc
 import json
 import os
 import re
 import secrets
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -187,8 +189,9 @@ def load_records(path: Path, *, copies: int = 1) -> list[dict[str, Any]]:
 
 
 def scratch_dir() -> Path:
-    """A temporary folder for this run's files (removed at exit by the OS's tmp cleaning)."""
+    """A temporary folder for this run's files, removed when the run ends."""
     path = Path(tempfile.mkdtemp(prefix="aitoearn-bench-"))
+    atexit.register(shutil.rmtree, path, ignore_errors=True)
     return path
 
 

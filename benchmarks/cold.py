@@ -7,15 +7,13 @@ here (``time.process_time``: every thread of this process) is the client's alone
 from __future__ import annotations
 
 import functools
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
 
-from benchmarks._common import Result, SimulatorProcess, Timing, seconds, timed
+from benchmarks._common import Result, SimulatorProcess, Timing, scratch_dir, seconds, timed
 
 LATENCY_S = 0.15
 WORKERS = 16
@@ -37,7 +35,7 @@ def measure(quick: bool) -> dict[str, Any]:
         ids = sim.task_ids[:n]
         urls = [f"{sim.base_url}/api/ai/video/generations/{task_id}" for task_id in ids]
         headers = {"X-Api-Key": sim.api_key}
-        folder = Path(tempfile.mkdtemp(prefix="aitoearn-bench-cold-"))
+        folder = scratch_dir()
 
         with Client(
             api_key=sim.api_key, base_url=sim.base_url, cache=folder / "c.sqlite", workers=WORKERS
