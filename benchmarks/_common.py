@@ -70,20 +70,36 @@ def timed(function: Callable[[], Any]) -> tuple[Any, Timing]:
 
 
 def best_of(function: Callable[[], Any], repeat: int) -> tuple[Any, Timing]:
-    """The fastest of ``repeat`` runs by wall time, with the value of the last run.
+    """The least wall time and the least CPU time of ``repeat`` runs, with the last value.
 
     On a shared machine the minimum is the figure least disturbed by other work; the same rule
     is applied to a benchmark and to its baseline.
     """
-    best: Timing | None = None
+    timings: list[Timing] = []
     value: Any = None
     for _ in range(repeat):
         value = None  # let the previous result go before the next run
         value, timing = timed(function)
-        if best is None or timing.wall_s < best.wall_s:
-            best = timing
-    assert best is not None
-    return value, best
+        timings.append(timing)
+    return value, fastest(timings)
+
+
+def fastest(timings: list[Timing]) -> Timing:
+    return Timing(min(t.wall_s for t in timings), min(t.cpu_s for t in timings))
+
+
+def interleaved(contenders: dict[str, Callable[[], Any]], repeat: int) -> dict[str, Timing]:
+    """Each contender's fastest of ``repeat`` runs, the runs taken in turn (A, B, A, B ...).
+
+    Taking turns exposes a benchmark and its baseline to the same moments of other work on
+    the machine, where one block of runs after the other would not.
+    """
+    timings: dict[str, list[Timing]] = {name: [] for name in contenders}
+    for _ in range(repeat):
+        for name, function in contenders.items():
+            _, timing = timed(function)
+            timings[name].append(timing)
+    return {name: fastest(found) for name, found in timings.items()}
 
 
 def seconds(value: float) -> str:
