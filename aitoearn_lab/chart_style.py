@@ -123,6 +123,11 @@ def base_layout(title: str, *, height: int = 420, subtitle: str | None = None) -
     }
 
 
+def model_axis() -> dict[str, Any]:
+    """The category axis of the charts with one row per model, fastest on top."""
+    return {"title": {"text": "model"}, "autorange": "reversed", "ticksuffix": "  "}
+
+
 def rows_height(rows: int, *, per_row: int = 34, extra: int = 140) -> int:
     """A chart height that gives each category row room to breathe."""
     return int(extra + per_row * max(rows, 1))

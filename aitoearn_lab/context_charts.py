@@ -5,13 +5,19 @@ Part of :mod:`aitoearn_lab.charts`, which re-exports every function here.
 
 from __future__ import annotations
 
+import copy
 import textwrap
+from collections.abc import Callable
+from functools import cache
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from aitoearn_lab.chart_data import codes_of, latency_mask
+from aitoearn_lab.chart_figure import build_figure, subplot_grid
 from aitoearn_lab.chart_style import (
     STATE_COLORS,
     base_layout,
@@ -22,8 +28,8 @@ from aitoearn_lab.chart_style import (
     rows_height,
     seconds_text,
 )
-from aitoearn_lab.failures import error_groups, failed_tasks
-from aitoearn_lab.metrics import latency_values
+from aitoearn_lab.failures import failed_tasks, group_failures
+from aitoearn_lab.metrics import sorted_by_group
 from aitoearn_lab.periods import timeline
 
 
@@ -31,26 +37,23 @@ def activity(df: pd.DataFrame, *, freq: str = "1h") -> go.Figure:
     """Tasks over time: submitted, succeeded and failed per period, work in flight, median
     turnaround and failure rate (see :func:`aitoearn_lab.timeline`)."""
     table = timeline(df, freq=freq)
-    fig = make_subplots(
-        rows=4,
-        cols=1,
-        shared_xaxes=True,
-        vertical_spacing=0.045,
-        row_heights=[0.4, 0.2, 0.2, 0.2],
-    )
     # Each period is drawn at its middle, so bars and lines line up with the span they count.
-    middles = table["period_start"] + (table["period_end"] - table["period_start"]) / 2
-    for name in ("succeeded", "failed"):
-        fig.add_trace(
-            go.Bar(
-                x=middles,
-                y=table[name],
-                name=f"{name} in period",
-                marker={"color": STATE_COLORS[name]},
-            ),
-            row=1,
-            col=1,
-        )
+    # Plotly shows time-zone aware times at their wall-clock time; these are UTC.
+    middles = (table["period_start"] + (table["period_end"] - table["period_start"]) / 2).to_numpy(
+        dtype="datetime64[ms]"
+    )
+    data: list[dict[str, Any]] = [
+        {
+            "type": "bar",
+            "x": middles,
+            "y": table[name].to_numpy(),
+            "name": f"{name} in period",
+            "marker": {"color": STATE_COLORS[name]},
+            "xaxis": "x",
+            "yaxis": "y",
+        }
+        for name in ("succeeded", "failed")
+    ]
     lines = (
         (1, "submitted", "submitted in period", "#333", "%{y:,}"),
         (2, "in_flight", "in flight at period end", STATE_COLORS["running"], "%{y:,}"),
@@ -58,32 +61,31 @@ def activity(df: pd.DataFrame, *, freq: str = "1h") -> go.Figure:
         (4, "failure_rate", "failure rate", STATE_COLORS["failed"], "%{y:.1%}"),
     )
     for row, column, name, color, value in lines:
-        fig.add_trace(
-            go.Scatter(
-                x=middles,
-                y=table[column],
-                name=name,
-                mode="lines+markers" if row > 1 else "lines",
-                marker={"size": 4},
-                line={"color": color, "width": 1.8},
-                customdata=[seconds_text(v) for v in table[column]],
-                hovertemplate=f"{name}: {value}<extra></extra>",
-            ),
-            row=row,
-            col=1,
+        data.append(
+            {
+                "type": "scatter",
+                "x": middles,
+                "y": table[column].to_numpy(),
+                "name": name,
+                "mode": "lines+markers" if row > 1 else "lines",
+                "marker": {"size": 4},
+                "line": {"color": color, "width": 1.8},
+                "customdata": [seconds_text(v) for v in table[column]],
+                "hovertemplate": f"{name}: {value}<extra></extra>",
+                "xaxis": "x" if row == 1 else f"x{row}",
+                "yaxis": "y" if row == 1 else f"y{row}",
+            }
         )
-    fig.update_layout(
-        **base_layout(f"Activity over time (per {freq}, UTC)", height=760),
-        barmode="stack",
-        hovermode="x unified",
-        bargap=0.1,
-    )
-    fig.update_yaxes(title_text="tasks", row=1, col=1)
-    fig.update_yaxes(title_text="in flight", rangemode="tozero", row=2, col=1)
-    fig.update_yaxes(title_text="turnaround (s)", rangemode="tozero", row=3, col=1)
-    fig.update_yaxes(title_text="failure rate", tickformat=".0%", rangemode="tozero", row=4, col=1)
-    fig.update_xaxes(title_text="time (UTC)", row=4, col=1)
-    return fig
+    grid = _activity_grid()
+    layout = copy.deepcopy(grid["layout"])  # the cached grid is shared by every call
+    layout.update(base_layout(f"Activity over time (per {freq}, UTC)", height=760))
+    layout.update(barmode="stack", hovermode="x unified", bargap=0.1)
+    layout["yaxis"]["title"] = {"text": "tasks"}
+    layout["yaxis2"].update(title={"text": "in flight"}, rangemode="tozero")
+    layout["yaxis3"].update(title={"text": "turnaround (s)"}, rangemode="tozero")
+    layout["yaxis4"].update(title={"text": "failure rate"}, tickformat=".0%", rangemode="tozero")
+    layout["xaxis4"]["title"] = {"text": "time (UTC)"}
+    return build_figure(data, layout, grid=grid)
 
 
 def render_heatmap(df: pd.DataFrame) -> go.Figure:
@@ -92,41 +94,53 @@ def render_heatmap(df: pd.DataFrame) -> go.Figure:
     Cells show the median and, on hover, how many succeeded tasks it rests on. Resolutions are
     compared case-insensitively (``720P`` is ``720p``); a task that sets none is "not set".
     """
-    rows = latency_values(df, "render_s")
-    frame = pd.DataFrame(
-        {
-            "model": rows["model"].astype("str"),
-            "duration": rows["input_duration"],
-            "resolution": rows["input_resolution"].astype("str").str.lower().fillna("not set"),
-            "render_s": rows["render_s"],
-        }
+    positions = np.flatnonzero(latency_mask(df, "render_s"))
+    render = df["render_s"].to_numpy(dtype=float)[positions]
+    # Labels are made once per distinct value, not once per row.
+    resolution_codes, resolution_labels = _labelled(
+        df["input_resolution"].iloc[positions],
+        lambda value: "not set" if _missing(value) else str(value).lower(),
     )
-    frame["duration"] = frame["duration"].map(lambda d: "not set" if pd.isna(d) else f"{d:g} s")
-    durations = _ordered(frame["duration"])
-    resolutions = _ordered(frame["resolution"])
-    models = [None, *sorted(frame["model"].dropna().unique())]
-    fig = go.Figure()
+    duration_codes, duration_labels = _labelled(
+        df["input_duration"].iloc[positions],
+        lambda value: "not set" if _missing(value) else f"{value:g} s",
+    )
+    durations = _ordered(duration_labels)
+    resolutions = _ordered(resolution_labels)
+    column_of = np.array([durations.index(text) for text in duration_labels], dtype=np.int64)
+    row_of = np.array([resolutions.index(text) for text in resolution_labels], dtype=np.int64)
+    cells = row_of[resolution_codes] * len(durations) + column_of[duration_codes]
+    model_codes, model_names = codes_of(df["model"].iloc[positions])
+    seen = np.unique(model_codes[model_codes >= 0]).tolist()
+    names = sorted({str(model_names[code]) for code in seen})
+    models: list[str | None] = [None, *names]
+    rank_of = np.zeros(len(model_names) + 1, dtype=np.int64)  # no model: in "all models" only
+    for code in seen:
+        rank_of[code] = models.index(str(model_names[code]))
+    rank = rank_of[model_codes]
+    data: list[dict[str, Any]] = []
     for position, model in enumerate(models):
-        cells = frame if model is None else frame[frame["model"] == model]
-        grid = cells.groupby(["resolution", "duration"])["render_s"].agg(["median", "size"])
-        median = grid["median"].unstack().reindex(index=resolutions, columns=durations)
-        size = grid["size"].unstack().reindex(index=resolutions, columns=durations).fillna(0)
-        text = [[seconds_text(v) if not np.isnan(v) else "" for v in row] for row in median.values]
-        fig.add_trace(
-            go.Heatmap(
-                z=median.to_numpy(),
-                x=durations,
-                y=resolutions,
-                text=text,
-                texttemplate="%{text}",
-                customdata=size.to_numpy().astype(int),
-                colorscale="YlGnBu",
-                colorbar={"title": {"text": "median<br>render (s)"}},
-                name="all models" if model is None else label(model),
-                visible=position == 0,
-                hovertemplate="%{x}, %{y}: median render %{text} over %{customdata:,} "
+        chosen = slice(None) if model is None else rank == position
+        median, size = _cell_medians(
+            cells[chosen], render[chosen], len(resolutions), len(durations)
+        )
+        text = [[seconds_text(v) if not np.isnan(v) else "" for v in row] for row in median]
+        data.append(
+            {
+                "type": "heatmap",
+                "z": median,
+                "x": durations,
+                "y": resolutions,
+                "text": text,
+                "texttemplate": "%{text}",
+                "customdata": size,
+                "colorscale": _colorscale("YlGnBu"),
+                "colorbar": {"title": {"text": "median<br>render (s)"}},
+                "name": "all models" if model is None else label(model),
+                "visible": position == 0,
+                "hovertemplate": "%{x}, %{y}: median render %{text} over %{customdata:,} "
                 "tasks<extra></extra>",
-            )
+            }
         )
     buttons = [
         {
@@ -136,19 +150,17 @@ def render_heatmap(df: pd.DataFrame) -> go.Figure:
         }
         for position, model in enumerate(models)
     ]
-    fig.update_layout(
-        **base_layout(
-            "Median render time by requested duration and resolution",
-            subtitle="succeeded tasks · “not set”: the model's default · pick a model in the menu",
-            height=max(320, 140 + 48 * len(resolutions)),
-        ),
-        updatemenus=[
-            {"buttons": buttons, "x": 1.0, "xanchor": "right", "y": 1.18, "yanchor": "top"}
-        ],
+    layout = base_layout(
+        "Median render time by requested duration and resolution",
+        subtitle="succeeded tasks · “not set”: the model's default · pick a model in the menu",
+        height=max(320, 140 + 48 * len(resolutions)),
     )
-    fig.update_xaxes(title_text="requested video duration", type="category")
-    fig.update_yaxes(title_text="resolution", type="category")
-    return fig
+    layout["updatemenus"] = [
+        {"buttons": buttons, "x": 1.0, "xanchor": "right", "y": 1.18, "yanchor": "top"}
+    ]
+    layout["xaxis"] = {"title": {"text": "requested video duration"}, "type": "category"}
+    layout["yaxis"] = {"title": {"text": "resolution"}, "type": "category"}
+    return build_figure(data, layout)
 
 
 def error_signatures(df: pd.DataFrame, *, top: int = 10) -> go.Figure:
@@ -161,59 +173,137 @@ def error_signatures(df: pd.DataFrame, *, top: int = 10) -> go.Figure:
     if failures.empty:
         return message_figure("Most common failure signatures", "No task failed.")
     colors = model_colors(df)
-    ranking = list(error_groups(df)["signature"])
+    ranking = list(group_failures(failures)["signature"])
     shown = ranking[:top]
-    chosen = failures[failures["signature"].isin(shown)]
-    counts = pd.crosstab(chosen["signature"], chosen["model"].astype("str")).reindex(shown)
+    counts = _counts_by_model(failures, shown)
     names = [f"#{rank} {wrap_text(s, 50, lines=3)}" for rank, s in enumerate(shown, start=1)]
     full = [escape(s, limit=300) for s in shown]
-    fig = go.Figure()
+    data: list[dict[str, Any]] = []
     for model in sorted(counts.columns):
         column = counts[model]
-        fig.add_trace(
-            go.Bar(
-                y=names,
-                x=column,
-                orientation="h",
-                name=label(model),
-                marker={"color": colors.get(model)},
-                hovertext=[
+        data.append(
+            {
+                "type": "bar",
+                "y": names,
+                "x": column.to_numpy(),
+                "orientation": "h",
+                "name": label(model),
+                "marker": {"color": colors.get(model)},
+                "hovertext": [
                     hover_lines({"signature": s, "model": label(model), "failures": f"{n:,}"})
                     for s, n in zip(full, column, strict=True)
                 ],
-                hoverinfo="text",
-            )
+                "hoverinfo": "text",
+            }
         )
     subtitle = (
         f"top {len(shown)} of {len(ranking)} signatures · {len(failures):,} failed tasks · "
         "IDs, URLs, numbers and quoted values masked"
     )
-    fig.update_layout(
-        **base_layout(
-            "Most common failure signatures",
-            subtitle=subtitle,
-            height=rows_height(len(shown), per_row=62),
-        ),
-        barmode="stack",
+    layout = base_layout(
+        "Most common failure signatures",
+        subtitle=subtitle,
+        height=rows_height(len(shown), per_row=62),
     )
-    fig.update_layout(
-        legend={
-            "orientation": "v",
-            "x": 1.02,
-            "xanchor": "left",
-            "y": 1.0,
-            "yanchor": "top",
-            "traceorder": "normal",
-        }
+    layout["barmode"] = "stack"
+    layout["legend"].update(
+        {"orientation": "v", "x": 1.02, "xanchor": "left", "y": 1.0, "yanchor": "top"},
+        traceorder="normal",
     )
-    fig.update_xaxes(title_text="failed tasks")
-    fig.update_yaxes(title_text="", autorange="reversed", automargin=True, ticksuffix="  ")
-    return fig
+    layout["xaxis"] = {"title": {"text": "failed tasks"}}
+    layout["yaxis"] = {
+        "title": {"text": ""},
+        "autorange": "reversed",
+        "automargin": True,
+        "ticksuffix": "  ",
+    }
+    return build_figure(data, layout)
 
 
-def _ordered(values: pd.Series) -> list[str]:
+def _counts_by_model(failures: pd.DataFrame, shown: list[str]) -> pd.DataFrame:
+    """Failures per shown signature (rows, in order) and model (columns, by name).
+
+    As ``pd.crosstab``: a model column only where the model has such failures, and a row of NaN
+    (the table then in floats) for a signature whose failures all lack a model.
+    """
+    signature_codes, signatures = codes_of(failures["signature"])
+    row_of = np.full(len(signatures) + 1, -1, dtype=np.int64)  # code -1 reads the last slot
+    wanted = {signature: row for row, signature in enumerate(shown)}
+    for code, signature in enumerate(signatures):
+        row_of[code] = wanted.get(str(signature), -1)
+    rows = row_of[signature_codes]
+    model_codes, models = codes_of(failures["model"].astype("str"))
+    keep = (rows >= 0) & (model_codes >= 0)
+    counts = np.bincount(
+        rows[keep] * len(models) + model_codes[keep], minlength=len(shown) * len(models)
+    ).reshape(len(shown), len(models))
+    present = counts.sum(axis=0) > 0
+    names = [str(model) for model in np.asarray(models, dtype=object)[present]]
+    table = pd.DataFrame(counts[:, present], index=shown, columns=names)
+    empty_rows = counts.sum(axis=1) == 0
+    if empty_rows.any():
+        table = table.astype(float)
+        table.loc[empty_rows] = np.nan
+    return table
+
+
+def _labelled(values: pd.Series, name: Callable[[Any], str]) -> tuple[np.ndarray, list[str]]:
+    """Each row's index into the distinct labels of the values present, ``name`` called once per
+    distinct value (with None for a missing one)."""
+    codes, uniques = codes_of(values)
+    labels: list[str] = []
+    label_of = np.full(len(uniques) + 1, -1, dtype=np.int64)  # code -1 reads the last slot
+    for code in np.unique(codes).tolist():
+        text = name(None if code < 0 else uniques[code])
+        if text not in labels:
+            labels.append(text)
+        label_of[code] = labels.index(text)
+    return label_of[codes], labels
+
+
+def _cell_medians(
+    cells: np.ndarray, values: np.ndarray, rows: int, columns: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The median (NaN where empty) and the number of values of each cell, as two grids.
+
+    The median of an even count is the mean of the middle two, as pandas and numpy take it.
+    """
+    n_cells = rows * columns
+    size = np.bincount(cells, minlength=n_cells)
+    ordered = sorted_by_group(cells, values, size)
+    starts = np.concatenate(([0], np.cumsum(size)[:-1]))
+    filled = size > 0
+    low = starts + (size - 1) // 2
+    high = starts + size // 2
+    median = np.full(n_cells, np.nan)
+    median[filled] = (ordered[low[filled]] + ordered[high[filled]]) / 2
+    return median.reshape(rows, columns), size.reshape(rows, columns)
+
+
+@cache
+def _colorscale(name: str) -> list[list[Any]]:
+    """A named plotly colour scale as the list of stops a validated figure carries."""
+    stops: list[list[Any]] = go.Heatmap(colorscale=name).to_plotly_json()["colorscale"]
+    return [list(stop) for stop in stops]
+
+
+@cache
+def _activity_grid() -> dict[str, Any]:
+    """The four stacked plots sharing a time axis, made once (``make_subplots`` takes 40 ms)."""
+    return subplot_grid(
+        make_subplots(
+            rows=4,
+            cols=1,
+            shared_xaxes=True,
+            vertical_spacing=0.045,
+            row_heights=[0.4, 0.2, 0.2, 0.2],
+        )
+    )
+
+
+def _ordered(labels: list[str]) -> list[str]:
     """Labels such as ``"5 s"`` or ``"720p"`` by their number, "not set" last."""
-    unique = [str(v) for v in values.dropna().unique()]
+    unique = [str(v) for v in labels]
 
     def key(text: str) -> tuple[float, str]:
         digits = "".join(ch for ch in text if ch.isdigit() or ch == ".")
@@ -238,17 +328,22 @@ def wrap_text(text: str, width: int = 100, *, lines: int | None = None) -> str:
 
 def message_figure(title: str, text: str) -> go.Figure:
     """A figure that says something in words instead of drawing misleading marks."""
-    fig = go.Figure()
-    fig.add_annotation(
-        text=wrap_text(text, 80),
-        xref="paper",
-        yref="paper",
-        x=0.5,
-        y=0.5,
-        showarrow=False,
-        font={"size": 14, "color": "#555"},
-    )
-    fig.update_layout(**base_layout(title, height=220))
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False)
-    return fig
+    layout = base_layout(title, height=220)
+    layout["annotations"] = [
+        {
+            "text": wrap_text(text, 80),
+            "xref": "paper",
+            "yref": "paper",
+            "x": 0.5,
+            "y": 0.5,
+            "showarrow": False,
+            "font": {"size": 14, "color": "#555"},
+        }
+    ]
+    layout["xaxis"] = {"visible": False}
+    layout["yaxis"] = {"visible": False}
+    return build_figure([], layout)
+
+
+def _missing(value: object) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value))

@@ -21,6 +21,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from aitoearn_lab import charts
+from aitoearn_lab.chart_data import state_codes
 from aitoearn_lab.chart_style import seconds_text
 from aitoearn_lab.failures import error_groups
 from aitoearn_lab.frame import CATEGORY_COLUMNS
@@ -55,6 +56,23 @@ TABLE_COLUMNS: Final = (
     "error_message",
     "input_prompt",
 )
+_VIEW_COLUMNS: Final = (
+    "task_id",
+    "model",
+    "state",
+    "submitted_at",
+    "started_at",
+    "finished_at",
+    "queue_s",
+    "render_s",
+    "total_s",
+    "error_message",
+    "input_prompt",
+    "input_duration",
+    "input_resolution",
+)
+"""The columns the charts, the headline and the tables read. Selecting rows copies every column
+kept, and the others (URLs, IDs, input lists) would cost more than the arithmetic of all charts."""
 _STYLE: Final = """
 <style>
 .lab-headline { display: flex; gap: 12px; flex-wrap: wrap; margin: 6px 0 10px 0; }
@@ -114,6 +132,7 @@ class _Prepared:
     resolution_codes: np.ndarray
     resolutions: list[str]
     durations: np.ndarray
+    view: pd.DataFrame
 
     @classmethod
     def of(cls, tasks: pd.DataFrame) -> _Prepared:
@@ -129,8 +148,17 @@ class _Prepared:
         days = stamps.astype("datetime64[D]").astype(np.int64)
         days[np.isnat(stamps)] = np.iinfo(np.int64).min
         durations = tasks["input_duration"].to_numpy(dtype=float)
+        view = tasks[[name for name in _VIEW_COLUMNS if name in tasks.columns]]
         return cls(
-            model_codes, models, state_codes, states, days, resolution_codes, resolutions, durations
+            model_codes,
+            models,
+            state_codes,
+            states,
+            days,
+            resolution_codes,
+            resolutions,
+            durations,
+            view,
         )
 
 
@@ -239,6 +267,10 @@ class Dashboard(widgets.VBox):
         """The tasks the filters select."""
         return self._tasks[self._mask]
 
+    def _selection(self) -> pd.DataFrame:
+        """The selected tasks, with only the columns the charts and tables read."""
+        return self._prepared.view[self._mask]
+
     def reset_filters(self) -> None:
         """Select everything again."""
         self._building = True
@@ -275,7 +307,7 @@ class Dashboard(widgets.VBox):
         Other charts are marked stale and redrawn when their tab opens, or now if ``all_charts``.
         """
         self._mask = self.selection_mask()
-        selected = self.filtered
+        selected = self._selection()
         visible = self.tabs.selected_index or 0
         self._stale = set(range(len(CHART_TABS)))
         for index in range(len(CHART_TABS)) if all_charts else (visible,):
@@ -284,13 +316,13 @@ class Dashboard(widgets.VBox):
 
     def _show_selection(self, selected: pd.DataFrame | None = None) -> None:
         """The headline and the tables for the current selection."""
-        selected = self.filtered if selected is None else selected
+        selected = self._selection() if selected is None else selected
         self.headline.value = _headline(selected, len(self._tasks))
         self.error_table.value = _errors_html(selected)
         self.task_table.value = _tasks_html(selected, self.table_rows)
 
     def _draw(self, index: int, selected: pd.DataFrame | None = None) -> None:
-        frame = self.filtered if selected is None else selected
+        frame = self._selection() if selected is None else selected
         figure = CHART_TABS[index][1](frame)
         widget = self.figures[index]
         if widget is None:
@@ -443,8 +475,7 @@ def _codes(values: pd.Series, order: Sequence[str] | None = None) -> tuple[np.nd
     filled = values.fillna(UNSPECIFIED).astype(str)
     counts = filled.value_counts()
     labels = [label for label in order if label in counts.index] if order else list(counts.index)
-    lookup = {label: code for code, label in enumerate(labels)}
-    codes = filled.map(lookup).to_numpy(dtype=np.int64)
+    codes = pd.Categorical(filled, categories=labels).codes.astype(np.int64)  # hashed, not mapped
     return codes, labels
 
 
@@ -466,20 +497,38 @@ def _member(codes: np.ndarray, labels: list[str], chosen: Sequence[str]) -> np.n
 
 
 def _replace(widget: go.FigureWidget, figure: go.Figure) -> None:
+    """Show ``figure`` in ``widget``: its traces, and its layout key by key.
+
+    Assigning a whole layout would check and send the template again (about 20 ms a chart); it is
+    the same in every chart, so only the other keys are set, and those gone are removed (in the
+    browser too: a relayout alone would leave them there).
+    """
     # Traces cannot be added or removed inside batch_update; only the layout is batched.
     widget.data = []
     widget.add_traces(list(figure.data))
+    new = figure.layout.to_plotly_json()
+    old = widget.layout.to_plotly_json()
+    if new.get("template") == old.get("template"):
+        new.pop("template", None)
+        old.pop("template", None)
+    gone = old.keys() - new.keys()
     with widget.batch_update():
-        widget.layout = figure.layout
+        for key in gone:
+            widget.layout[key] = None  # a list of annotations or shapes is left empty, not removed
+        for key, value in new.items():
+            widget.layout[key] = value
+    if gone:
+        widget.plotly_relayout(dict.fromkeys(gone))
 
 
 def _headline(selected: pd.DataFrame, total: int) -> str:
-    state = selected["state"].astype(object)
-    succeeded = int((state == "succeeded").sum())
-    failed = int((state == "failed").sum())
-    unfinished = int(state.isin(("queued", "running")).sum())
+    states = state_codes(selected)
+    by_state = np.bincount(states + 1, minlength=len(STATES) + 1)[1:]  # -1: no state
+    count = dict(zip(STATES, by_state.tolist(), strict=True))
+    succeeded, failed = count["succeeded"], count["failed"]
+    unfinished = count["queued"] + count["running"]
     finished = succeeded + failed
-    turnaround = selected.loc[state == "succeeded", "total_s"].to_numpy(dtype=float)
+    turnaround = selected["total_s"].to_numpy(dtype=float)[states == STATES.index("succeeded")]
     turnaround = turnaround[~np.isnan(turnaround)]
     p50, p95 = np.percentile(turnaround, [50, 95]) if len(turnaround) else (np.nan, np.nan)
     rate = f"{100 * succeeded / finished:.1f}%" if finished else "–"
@@ -518,8 +567,11 @@ def _errors_html(selected: pd.DataFrame, top: int = 12) -> str:
 def _tasks_html(selected: pd.DataFrame, rows: int) -> str:
     if selected.empty:
         return "<p>No tasks match the filters.</p>"
-    newest = selected.sort_values("submitted_at", ascending=False, na_position="last").head(rows)
-    table = newest[list(TABLE_COLUMNS)].copy()
+    # Sorting one column and picking the rows shown costs far less than sorting the whole frame;
+    # the order is that of ``selected.sort_values("submitted_at", ...)``, ties included.
+    submitted = selected["submitted_at"].reset_index(drop=True)
+    newest = submitted.sort_values(ascending=False, na_position="last").index[:rows]
+    table = selected[list(TABLE_COLUMNS)].iloc[newest].copy()
     table["submitted_at"] = table["submitted_at"].dt.strftime("%Y-%m-%d %H:%M:%S")
     table["total_s"] = table["total_s"].round(1)
     table["input_prompt"] = (

@@ -191,7 +191,7 @@ def grouped_stats(
     ids, values = ids[keep], values[keep]
     counts = np.bincount(ids, minlength=n_groups)
     starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
-    ordered = values[np.lexsort((values, ids))]
+    ordered = sorted_by_group(ids, values, counts)
     empty = counts == 0
     last = np.maximum(counts - 1, 0)
     position = last[:, None] * quantiles[None, :]
@@ -215,6 +215,27 @@ def grouped_stats(
         result["mean"] = np.where(empty, np.nan, sums / counts)
     result["max"] = maxima
     return result
+
+
+_FEW_GROUPS: Final = 1000
+"""Up to this many groups, :func:`sorted_by_group` sorts each group on its own."""
+
+
+def sorted_by_group(ids: np.ndarray, values: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """``values`` ordered by group, and within a group ascending: ``values[np.lexsort((values,
+    ids))]``, where ``counts`` is ``np.bincount(ids)``.
+
+    With few groups, a stable sort by group (a linear radix sort on 16-bit codes) followed by one
+    sort per group is several times faster than ``np.lexsort`` on floats.
+    """
+    if len(counts) > _FEW_GROUPS:
+        result: np.ndarray = values[np.lexsort((values, ids))]
+        return result
+    ordered = values[np.argsort(ids.astype(np.int16), kind="stable")]
+    bounds = np.cumsum(counts)
+    for start, end in zip(bounds - counts, bounds, strict=True):
+        ordered[start:end].sort()
+    return ordered
 
 
 def latency_values(

@@ -7,6 +7,8 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
+_COLUMNS: Final = ("state", "submitted_at", "started_at", "finished_at", "total_s")
+
 MAX_PERIODS: Final = 20_000
 """More periods than this is a frequency too fine for the data's span (and for a chart)."""
 
@@ -52,7 +54,9 @@ def timeline(df: pd.DataFrame, *, freq: str = "1h") -> pd.DataFrame:
     --------
     >>> timeline(tasks, freq="1h").tail(3)  # doctest: +SKIP
     """
-    frame = df[df["state"].notna() & df["submitted_at"].notna()]
+    # Only the columns used are selected: selecting rows of the whole frame copies every column.
+    keep = (df["state"].notna() & df["submitted_at"].notna()).to_numpy(dtype=bool)
+    frame = df.loc[keep, list(_COLUMNS)]
     offset = pd.tseries.frequencies.to_offset(freq)
     if offset is None:
         raise ValueError(f"freq must be a pandas frequency such as '1h' or '1D'; got {freq!r}")
@@ -65,9 +69,8 @@ def timeline(df: pd.DataFrame, *, freq: str = "1h") -> pd.DataFrame:
     last = pd.Timestamp(max(frame["submitted_at"].max(), frame["finished_at"].max(skipna=True)))
     edges = _edges(first, last, offset, freq)
     edge_ms = edges.as_unit("ms").asi8
-    state = frame["state"].to_numpy(dtype=object)
-    ended = ~np.isnan(finished) & np.isin(state, ["succeeded", "failed"])
-    succeeded = ended & (state == "succeeded")
+    ended = ~np.isnan(finished) & frame["state"].isin(["succeeded", "failed"]).to_numpy(dtype=bool)
+    succeeded = ended & (frame["state"] == "succeeded").to_numpy(dtype=bool)
 
     def per_period(times: np.ndarray) -> np.ndarray:
         times = np.sort(times[~np.isnan(times)])

@@ -90,9 +90,18 @@ def test_dashboard_in_jupyterlab(tmp_path: Path) -> None:
     ):
         page.goto(f"{url}lab/tree/03_dashboard.ipynb?token=lab-test", wait_until="domcontentloaded")
         page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
+        # "Run All Cells" is dropped while the notebook has no kernel yet: wait until it is idle.
+        page.wait_for_selector(".jp-StatusBar-TextItem:has-text(' | Idle')", timeout=120_000)
         page.click("div.lm-MenuBar-itemLabel:text-is('Run')")
         page.click("li.lm-Menu-item:has-text('Run All Cells')")
-        page.wait_for_selector(HEADLINE.format("tasks"), timeout=180_000)
+        try:
+            page.wait_for_selector(HEADLINE.format("tasks"), timeout=180_000)
+        except Exception:
+            page.screenshot(path=str(tmp_path / "jupyterlab-failed.png"))
+            shown = page.inner_text("body")[-1500:]
+            raise AssertionError(
+                f"the dashboard did not appear in JupyterLab; the page ends with: {shown}"
+            ) from None
         page.wait_for_selector(".lab-chart-0 .main-svg", timeout=60_000)
         assert int(page.inner_text(HEADLINE.format("tasks")).replace(",", "")) > 1000
 

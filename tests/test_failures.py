@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from aitoearn_lab import error_groups
-from aitoearn_lab.failures import GROUP_COLUMNS, NO_MESSAGE, error_signature
+from aitoearn_lab.failures import GROUP_COLUMNS, NO_MESSAGE, error_signature, failed_tasks
 
 from .conftest import ANCHOR
 from .records import frame, record, world_frame
@@ -104,3 +105,38 @@ def test_no_failures_gives_an_empty_table_with_the_columns() -> None:
     groups = error_groups(tasks)
     assert groups.empty
     assert list(groups.columns) == list(GROUP_COLUMNS)
+
+
+def pandas_error_groups(df: pd.DataFrame) -> pd.DataFrame:
+    """The table by pandas group-bys, as error_groups computed it before counting with numpy."""
+    failures = failed_tasks(df)
+    grouped = failures.groupby("signature", sort=True)
+    table = grouped.agg(
+        count=("task_id", "size"),
+        first_seen=("seen_at", "min"),
+        last_seen=("seen_at", "max"),
+        example=("error_message", "first"),
+        example_task_id=("task_id", "first"),
+    )
+    pairs = failures.groupby(["signature", "model"], observed=True).size().reset_index()
+    models = {
+        signature: sorted(str(name) for name in names)
+        for signature, names in pairs.groupby("signature")["model"].agg(list).items()
+    }
+    table["models"] = [models.get(signature, []) for signature in table.index]
+    table["share"] = table["count"] / len(failures)
+    table = table.reset_index().sort_values(["count", "signature"], ascending=[False, True])
+    table["example"] = table["example"].fillna(NO_MESSAGE).astype("str")
+    return table[list(GROUP_COLUMNS)].reset_index(drop=True)
+
+
+def test_error_groups_equal_the_pandas_group_by() -> None:
+    tasks = world_frame(3000, seed=7)
+    failed = tasks.index[(tasks["state"] == "failed").fillna(False)]
+    tasks.loc[failed[::5], "model"] = np.nan
+    tasks.loc[failed[::7], "error_message"] = np.nan
+    tasks.loc[failed[1::7], "error_message"] = "   "
+    tasks.loc[failed[::9], "finished_at"] = pd.NaT
+    pd.testing.assert_frame_equal(error_groups(tasks), pandas_error_groups(tasks))
+    again = error_groups(tasks)  # signatures remembered from the first call: the same table
+    pd.testing.assert_frame_equal(again, pandas_error_groups(tasks))
