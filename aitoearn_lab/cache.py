@@ -13,8 +13,11 @@ serializer=SERIALIZER, key_fn=key_function(scope))`` opens it. What this module 
   case-sensitively and misses ``X-Api-Key``; request headers are dropped here instead.
 - **One row per task.** A newer answer replaces the older one (``INSERT OR REPLACE``).
 - **Bulk reads.** Freshly fetched answers are few; warm reloads of 100,000 are common. Reading
-  the table with one query per 500 IDs and parsing the stored JSON directly is tens of times
-  faster than asking a ``CachedSession`` for each URL.
+  the table with one query per 500 IDs (or one scan of the scope when most of it is asked for)
+  and parsing the stored JSON directly is tens of times faster than asking a ``CachedSession``
+  for each URL.
+- **Cheap writes.** The stored document is built directly (:func:`stored_value`), the same one
+  the serializer would write, at about a twentieth of the cost.
 - **Clear failures.** A corrupt file is moved aside and rebuilt (with a warning naming both
   files); a locked or unwritable one raises :class:`CacheError` naming the file and the way out.
 """
@@ -22,25 +25,26 @@ serializer=SERIALIZER, key_fn=key_function(scope))`` opens it. What this module 
 from __future__ import annotations
 
 import base64
+import math
 import sqlite3
 import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 from urllib.parse import unquote, urlsplit
 
 import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
 import requests
-from requests.structures import CaseInsensitiveDict
-from requests_cache import CachedResponse
 from requests_cache.serializers.cattrs import CattrStage
 from requests_cache.serializers.pipeline import SerializerPipeline, Stage
 
+from aitoearn_lab._gc import collector_paused
 from aitoearn_lab.errors import CacheError
 from aitoearn_lab.schema import TERMINAL_STATES, canonical_state
 
@@ -48,6 +52,7 @@ DEFAULT_LOCK_TIMEOUT: Final = 10.0
 """Seconds to wait for another process's write before calling the file locked."""
 
 _CHUNK: Final = 500
+_SCAN_FROM: Final = 2_000  # IDs asked at once from which a range scan may beat keyed lookups
 _KEPT_RESPONSE_HEADERS: Final = ("Content-Type", "Date")
 
 
@@ -78,9 +83,8 @@ class CacheRecoveryWarning(UserWarning):
     """The cache file was unreadable and has been moved aside; a new one was started."""
 
 
-@dataclass(frozen=True, slots=True)
-class CachedAnswer:
-    """A task record as stored, with when it was fetched."""
+class CachedAnswer(NamedTuple):
+    """A task record as stored, with when it was fetched (a tuple: 100,000 are made at once)."""
 
     record: dict[str, Any]
     fetched_at: float
@@ -108,6 +112,71 @@ def key_function(scope: str) -> Callable[..., str]:
         return cache_key(scope, task_id)
 
     return key_fn
+
+
+def stored_value(
+    response: requests.Response, *, created_at: float, expires_at: float | None
+) -> bytes:
+    """The stored form of one answer: what :data:`SERIALIZER` writes for it, built directly.
+
+    ``SERIALIZER.dumps(CachedResponse.from_response(response))`` costs about 0.2 ms of CPU per
+    answer (attrs copies, a cattrs walk, a body decoded only to be encoded again); this builds
+    the same document (same keys, same values, defaults left out as cattrs leaves them out) in
+    about 10 µs. The body, already parsed by the caller, goes in as it came, through
+    ``orjson.Fragment``. Request headers are left out: the API key travels in one.
+
+    The value is UTF-8 bytes (a BLOB, which requests-cache reads as well as text): SQLite then
+    hands it back without decoding it to ``str``, and orjson parses bytes without encoding them
+    again, a quarter of the cost of reading an answer.
+
+    Parameters
+    ----------
+    response
+        A 200 answer whose body the caller has parsed as JSON.
+    created_at, expires_at
+        Unix seconds; ``expires_at`` None for an answer kept for good.
+    """
+    document: dict[str, Any] = {"created_at": _iso(created_at)}
+    elapsed = response.elapsed.total_seconds() if response.elapsed else 0.0
+    if elapsed:
+        document["elapsed"] = elapsed
+    if response.encoding is not None:
+        document["encoding"] = response.encoding
+    if expires_at is not None:
+        document["expires"] = _iso(expires_at)
+    headers = response.headers
+    document["headers"] = {
+        name: headers[name] for name in _KEPT_RESPONSE_HEADERS if name in headers
+    }
+    if response.reason is not None:
+        document["reason"] = response.reason
+    request = response.request
+    if request is not None:
+        document["request"] = {
+            name: value
+            for name, value in (("method", request.method), ("url", request.url))
+            if value is not None
+        }
+    document["status_code"] = response.status_code
+    if response.url is not None:
+        document["url"] = response.url
+    body = response.content
+    if _is_json_content_type(headers.get("Content-Type")):
+        document["_decoded_content"] = orjson.Fragment(body)
+    elif (headers.get("Content-Type") or "").startswith("text/"):
+        document["_decoded_content"] = response.text
+    elif body:  # as requests-cache keeps a body it cannot decode: base64 under _content
+        document["_content"] = base64.b64encode(body).decode()
+    return orjson.dumps(document)
+
+
+def _iso(unix_seconds: float) -> str:
+    return datetime.fromtimestamp(unix_seconds, UTC).isoformat()
+
+
+def _is_json_content_type(content_type: str | None) -> bool:
+    """requests-cache's own rule for a body it stores decoded (``application/...json...``)."""
+    return bool(content_type and content_type.startswith("application/") and "json" in content_type)
 
 
 class TaskCache:
@@ -248,23 +317,48 @@ class TaskCache:
         """Every stored answer among ``task_ids`` (fresh or not), in bulk."""
         found: dict[str, CachedAnswer] = {}
         prefix_length = len(cache_key(self.scope, ""))
+        keys: list[str] = []
+        records: list[dict[str, Any]] = []
+        stamps: list[Any] = []
         try:
-            for start in range(0, len(task_ids), _CHUNK):
-                keys = [
-                    cache_key(self.scope, task_id) for task_id in task_ids[start : start + _CHUNK]
-                ]
-                marks = ",".join("?" * len(keys))
-                with self._using() as connection:
-                    rows = connection.execute(
-                        f"SELECT key, value FROM responses WHERE key IN ({marks})", keys
-                    ).fetchall()
-                for key, value in rows:
-                    answer = _decode(value)
-                    if answer is not None:
-                        found[key[prefix_length:]] = answer
+            with collector_paused():
+                for key, value in self._rows(task_ids):
+                    decoded = _decode(value)
+                    if decoded is not None:
+                        keys.append(key)
+                        records.append(decoded[0])
+                        stamps.append(decoded[1])
+                fetched = _unix_seconds(stamps)
+                for key, record, fetched_at in zip(keys, records, fetched, strict=True):
+                    if fetched_at == fetched_at:  # not NaN: a time that could not be read
+                        found[key[prefix_length:]] = CachedAnswer(
+                            record, fetched_at, _is_terminal(record.get("status"))
+                        )
         except _Rebuilt:
             return {}
         return found
+
+    def _rows(self, task_ids: Sequence[str]) -> Iterator[tuple[str, bytes]]:
+        """``(key, value)`` of the stored answers among ``task_ids``."""
+        if len(task_ids) >= _SCAN_FROM and 2 * len(task_ids) >= len(self):
+            # Asked for most of what this scope holds (a notebook re-run): one pass over the
+            # scope's key range reads them in key order, a third faster than keyed lookups.
+            wanted = frozenset(cache_key(self.scope, task_id) for task_id in task_ids)
+            low = cache_key(self.scope, "")
+            with self._using() as connection:
+                rows = connection.execute(
+                    "SELECT key, value FROM responses WHERE key >= ? AND key < ?",
+                    (low, low[:-1] + ";"),
+                )
+                yield from (row for row in rows if row[0] in wanted)  # streamed, not all held
+            return
+        for start in range(0, len(task_ids), _CHUNK):
+            keys = [cache_key(self.scope, task_id) for task_id in task_ids[start : start + _CHUNK]]
+            marks = ",".join("?" * len(keys))
+            with self._using() as connection:
+                yield from connection.execute(
+                    f"SELECT key, value FROM responses WHERE key IN ({marks})", keys
+                ).fetchall()
 
     def __len__(self) -> int:
         """How many answers this scope holds."""
@@ -292,21 +386,9 @@ class TaskCache:
     ) -> None:
         """Store one successful answer now (committed at once, so a crash loses nothing saved)."""
         terminal = canonical_state(record.get("status")) in TERMINAL_STATES
-        created = datetime.fromtimestamp(fetched_at, UTC)
-        expires = None if terminal else created + timedelta(seconds=pending_ttl)
-        stored = CachedResponse.from_response(response, expires=expires)
-        stored.created_at = created
-        stored.request.headers = CaseInsensitiveDict()  # the API key travels in a request header
-        stored.history = []  # earlier hops would carry their own request headers
-        stored.headers = CaseInsensitiveDict(
-            {
-                name: stored.headers[name]
-                for name in _KEPT_RESPONSE_HEADERS
-                if name in stored.headers
-            }
-        )
-        value = SERIALIZER.dumps(stored)
-        expires_unix = None if expires is None else int(expires.timestamp())
+        expires_at = None if terminal else fetched_at + pending_ttl
+        value = stored_value(response, created_at=fetched_at, expires_at=expires_at)
+        expires_unix = None if expires_at is None else int(expires_at)
         try:
             with self._using() as connection:
                 connection.execute(
@@ -351,20 +433,58 @@ def _is_corruption(error: sqlite3.DatabaseError) -> bool:
     return "not a database" in text or "malformed" in text or "corrupt" in text
 
 
-def _decode(value: str | bytes) -> CachedAnswer | None:
-    """A stored value -> the task record inside it; None for anything unusable."""
+def _decode(value: str | bytes) -> tuple[dict[str, Any], Any] | None:
+    """A stored value -> the task record inside it and when it was stored; None if unusable."""
     try:
         document = orjson.loads(value)
         body = document.get("_decoded_content")
         if not isinstance(body, dict):  # stored in another form: let requests-cache decode it
             body = SERIALIZER.loads(value).json()
         record = body["data"]
-        fetched_at = datetime.fromisoformat(document["created_at"])
+        created_at = document["created_at"]
     except Exception:  # a damaged entry is a cache miss, never an error
         return None
     if not isinstance(record, dict):
         return None
-    if fetched_at.tzinfo is None:
-        fetched_at = fetched_at.replace(tzinfo=UTC)
-    terminal = canonical_state(record.get("status")) in TERMINAL_STATES
-    return CachedAnswer(record=record, fetched_at=fetched_at.timestamp(), terminal=terminal)
+    return record, created_at
+
+
+def _unix_seconds(stamps: list[Any]) -> list[float]:
+    """ISO 8601 times (UTC when no offset is given) -> Unix seconds; NaN where unreadable.
+
+    Arrow reads the usual form (``2026-07-02T12:00:00.123456+00:00``) for all answers in one
+    pass; anything else is read one by one.
+    """
+    try:
+        parsed = pc.cast(pa.array(stamps, type=pa.string()), pa.timestamp("us", tz="UTC"))
+        if parsed.null_count == 0:
+            micros = parsed.cast(pa.int64()).to_numpy()
+            return (micros / 1e6).tolist()
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        pass
+    return [_one_unix_second(stamp) for stamp in stamps]
+
+
+def _one_unix_second(stamp: Any) -> float:
+    try:
+        moment = datetime.fromisoformat(stamp)
+    except (TypeError, ValueError):
+        return math.nan
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
+
+
+_TERMINAL_BY_STATUS: dict[str, bool] = {}
+
+
+def _is_terminal(status: object) -> bool:
+    """Whether a raw status is final; decided once per distinct status (a few are kept)."""
+    if status.__class__ is not str:
+        return False
+    terminal = _TERMINAL_BY_STATUS.get(status)
+    if terminal is None:
+        terminal = canonical_state(status) in TERMINAL_STATES
+        if len(_TERMINAL_BY_STATUS) < 256:
+            _TERMINAL_BY_STATUS[status] = terminal
+    return terminal

@@ -1,22 +1,28 @@
 """Task records -> the tasks DataFrame: one row per task, inputs flattened, latencies computed.
 
-Built column by column from plain lists (one pass per field), which is several times faster and
-leaner than ``pd.json_normalize`` followed by the same parsing. Every oddity a record can carry
-(an unknown status, an extra field, a wrong type, a timestamp that does not parse, an interval
-that runs backwards) keeps its row and is named in the ``anomalies`` column.
-"""
+Fields come from :mod:`aitoearn_lab.extract` as Arrow arrays (one C pass over well-formed
+records), and each column is made from them without a Python loop per row: strings stay in Arrow
+(pandas' ``str`` dtype), timestamps are parsed by Arrow, categories are found once per distinct
+value. That is several times faster and leaner than ``pd.json_normalize`` followed by the same
+parsing. Every oddity a record can carry (an unknown status, an extra field, a wrong type, a
+timestamp that does not parse, an interval that runs backwards) keeps its row and is named in the
+``anomalies`` column."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any, Final
 
 import numpy as np
-import orjson
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from aitoearn_lab.schema import INPUT_FIELDS, STATES, TASK_FIELDS, TERMINAL_STATES, canonical_state
+from aitoearn_lab._gc import collector_paused
+from aitoearn_lab.extract import INPUT_LIST_FIELDS, MEMORY_POOL, TOPICS, Flag, extract
+from aitoearn_lab.schema import STATES, TERMINAL_STATES, canonical_state
 
 COLUMNS: Final = (
     "task_id",
@@ -61,10 +67,13 @@ TIME_COLUMNS: Final = ("submitted_at", "started_at", "finished_at", "fetched_at"
 CATEGORY_COLUMNS: Final = ("model", "status", "state", "input_aspect_ratio", "input_resolution")
 LATENCY_COLUMNS: Final = ("queue_s", "render_s", "total_s")
 
-_EARLIEST: Final = pd.Timestamp("2000-01-01", tz="UTC")
-_LATEST: Final = pd.Timestamp("2100-01-01", tz="UTC")
+_EARLIEST: Final = np.datetime64("2000-01-01", "ms")
+_LATEST: Final = np.datetime64("2100-01-01", "ms")
 _STATE_DTYPE: Final = pd.CategoricalDtype(list(STATES))
-_STR_OR_NONE: Final = frozenset({str, type(None)})
+_TERMINAL_CODES: Final = [STATES.index(state) for state in sorted(TERMINAL_STATES)]
+_ARROW_TIME: Final = pa.timestamp("ms", tz="UTC")
+_TOPIC_RANK: Final = {topic: rank for rank, topic in enumerate(TOPICS)}
+_STR_DTYPE: Final = pd.StringDtype("pyarrow", na_value=np.nan)  # what dtype="str" means
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,69 +121,31 @@ def build_frame(
     records: list[dict[str, Any] | None], info: FetchInfo | None = None
 ) -> pd.DataFrame:
     """:func:`to_frame` with how each row was fetched (task ID asked, code, error, time, cache)."""
+    with collector_paused():
+        return _build(records, info)
+
+
+def _build(records: list[dict[str, Any] | None], info: FetchInfo | None) -> pd.DataFrame:
     n = len(records)
-    anomalies: dict[int, list[str]] = {}
+    anomalies: dict[int, list[tuple[int, str]]] = {}
 
-    def flag(row: int, text: str) -> None:
-        anomalies.setdefault(row, []).append(text)
+    def flag(topic: str, row: int, text: str) -> None:
+        anomalies.setdefault(row, []).append((_TOPIC_RANK[topic], text))
 
-    rows: list[dict[str, Any]] = []
-    for index, record in enumerate(records):
-        if record is None:
-            rows.append({})
-        elif record.__class__ is dict:
-            rows.append(record)
-            if not TASK_FIELDS.issuperset(record):
-                extra = sorted(str(name) for name in record if name not in TASK_FIELDS)
-                flag(index, "extra field(s) " + ", ".join(extra[:5]))
-        else:
-            rows.append({})
-            flag(index, f"record is {type(record).__name__}, not an object")
-    inputs: list[dict[str, Any]] = []
-    for index, row in enumerate(rows):
-        task_input = row.get("input")
-        if task_input.__class__ is dict:
-            inputs.append(task_input)
-            if not INPUT_FIELDS.issuperset(task_input):
-                extra = sorted(str(k) for k in task_input if k not in INPUT_FIELDS)
-                flag(index, "extra input field(s) " + ", ".join(extra[:5]))
-        else:
-            inputs.append({})
-            if task_input is not None:
-                flag(index, f"input is {type(task_input).__name__}, not an object")
+    fields = extract(records, flag)
+    text = fields.strings
 
-    def strings(source: list[dict[str, Any]], field: str, label: str) -> list[str | None]:
-        values = [item.get(field) for item in source]
-        if _STR_OR_NONE.issuperset(map(type, values)):  # the common case, checked in C
-            return values
-        for index, value in enumerate(values):
-            if value is not None and value.__class__ is not str:
-                flag(index, f"{label} is {type(value).__name__}, not a string")
-                values[index] = None
-        return values
-
-    task_ids = strings(rows, "id", "id")
+    task_ids = text["id"]
     if info is not None:
-        task_ids = [
-            asked if asked is not None else got
-            for asked, got in zip(info.task_ids, task_ids, strict=True)
-        ]
-    status = strings(rows, "status", "status")
-    state_of = {value: canonical_state(value) for value in set(status)}
-    states = [
-        state_of[value] if record is not None else None
-        for record, value in zip(records, status, strict=True)
-    ]
-    if "unknown" in state_of.values():
-        for index, state in enumerate(states):
-            if state == "unknown":
-                flag(index, f"unknown status {str(status[index])[:40]!r}")
+        asked = pa.array(info.task_ids, type=pa.large_string(), memory_pool=MEMORY_POOL)
+        task_ids = pc.if_else(asked.is_null(), task_ids, asked, memory_pool=MEMORY_POOL)
+    status = _categorical(text["status"])
+    state_array = _states(status, fields.present, flag)
 
-    submitted = _timestamps(strings(rows, "submittedAt", "submittedAt"), "submittedAt", flag)
-    started = _timestamps(strings(rows, "startedAt", "startedAt"), "startedAt", flag)
-    finished = _timestamps(strings(rows, "finishedAt", "finishedAt"), "finishedAt", flag)
+    submitted = _timestamps(text["submittedAt"], "submittedAt", flag)
+    started = _timestamps(text["startedAt"], "startedAt", flag)
+    finished = _timestamps(text["finishedAt"], "finishedAt", flag)
     # A queued task has not started: the API fills startedAt with the submission time until then.
-    state_array = pd.Categorical(states, dtype=_STATE_DTYPE)
     queued = np.asarray(state_array == "queued")
     if queued.any():
         started = started.where(~queued)
@@ -184,90 +155,132 @@ def build_frame(
     total_s = _seconds(finished, submitted)
     for name, values in (("queue_s", queue_s), ("render_s", render_s), ("total_s", total_s)):
         for negative in np.flatnonzero(values < 0):
-            flag(int(negative), f"negative {name} ({values[negative]:.3f} s)")
+            flag("negative", int(negative), f"negative {name} ({values[negative]:.3f} s)")
 
-    error_messages = _error_messages(rows, flag)
-    image = _image_lists(inputs, flag)
-    images = _lists(inputs, "images", flag)
-    audios = _lists(inputs, "audios", flag)
-    videos = _lists(inputs, "videos", flag)
-    video_url = strings(inputs, "videoUrl", "input.videoUrl")
-    n_videos = [
-        len(v) if v is not None else (1 if u is not None else 0)
-        for v, u in zip(videos, video_url, strict=True)
-    ]
+    image, images, audios, videos = (fields.lists[name] for name in INPUT_LIST_FIELDS)
+    lengths = fields.list_lengths
+    video_url = text["input.videoUrl"]
+    n_videos = np.maximum(lengths["videos"], 0).astype(np.int32)
+    n_videos[(lengths["videos"] < 0) & np.asarray(video_url.is_valid())] = 1  # one, named alone
 
     columns: dict[str, Any] = {
-        "task_id": pd.array(task_ids, dtype="str"),
-        "model": pd.Categorical(strings(rows, "model", "model")),
-        "status": pd.Categorical(status),
+        "task_id": _str(task_ids),
+        "model": _categorical(text["model"]),
+        "status": status,
         "state": state_array,
-        "is_terminal": np.isin(np.asarray(state_array.astype(object)), list(TERMINAL_STATES)),
+        "is_terminal": np.isin(state_array.codes, _TERMINAL_CODES),
         "submitted_at": submitted,
         "started_at": started,
         "finished_at": finished,
         "queue_s": queue_s,
         "render_s": render_s,
         "total_s": total_s,
-        "video_url": pd.array(strings(rows, "videoUrl", "videoUrl"), dtype="str"),
-        "cover_url": pd.array(strings(rows, "coverUrl", "coverUrl"), dtype="str"),
-        "media_id": pd.array(strings(rows, "mediaId", "mediaId"), dtype="str"),
-        "group_id": pd.array(strings(rows, "groupId", "groupId"), dtype="str"),
-        "error_message": pd.array(error_messages, dtype="str"),
-        "input_prompt": pd.array(strings(inputs, "prompt", "input.prompt"), dtype="str"),
-        "input_duration": _numbers(inputs, "duration", flag),
-        "input_aspect_ratio": pd.Categorical(strings(inputs, "aspectRatio", "input.aspectRatio")),
-        "input_resolution": pd.Categorical(strings(inputs, "resolution", "input.resolution")),
-        "input_group_id": pd.array(strings(inputs, "groupId", "input.groupId"), dtype="str"),
-        "input_image": _object_column(image),
-        "input_images": _object_column(images),
-        "input_audios": _object_column(audios),
-        "input_video_url": pd.array(video_url, dtype="str"),
-        "input_videos": _object_column(videos),
-        "n_images": np.array(
-            [len(a or ()) + len(b or ()) for a, b in zip(image, images, strict=True)],
-            dtype=np.int32,
+        "video_url": _str(text["videoUrl"]),
+        "cover_url": _str(text["coverUrl"]),
+        "media_id": _str(text["mediaId"]),
+        "group_id": _str(text["groupId"]),
+        "error_message": _str(text["error.message"]),
+        "input_prompt": _str(text["input.prompt"]),
+        "input_duration": fields.duration,
+        "input_aspect_ratio": _categorical(text["input.aspectRatio"]),
+        "input_resolution": _categorical(text["input.resolution"]),
+        "input_group_id": _str(text["input.groupId"]),
+        "input_image": image,
+        "input_images": images,
+        "input_audios": audios,
+        "input_video_url": _str(video_url),
+        "input_videos": videos,
+        "n_images": (np.maximum(lengths["image"], 0) + np.maximum(lengths["images"], 0)).astype(
+            np.int32
         ),
-        "n_audios": np.array([len(a or ()) for a in audios], dtype=np.int32),
-        "n_videos": np.array(n_videos, dtype=np.int32),
+        "n_audios": np.maximum(lengths["audios"], 0).astype(np.int32),
+        "n_videos": n_videos,
     }
     if info is None:
-        columns["api_code"] = pd.array(
-            [0 if r is not None else None for r in records], dtype="Int64"
-        )
-        columns["fetch_error"] = pd.array([None] * n, dtype="str")
+        columns["api_code"] = pd.arrays.IntegerArray(np.zeros(n, np.int64), ~fields.present)
+        columns["fetch_error"] = pd.array(pa.nulls(n, pa.large_string()), dtype="str")
         columns["fetched_at"] = pd.Series(pd.NaT, index=range(n), dtype="datetime64[ms, UTC]").array
         columns["from_cache"] = np.zeros(n, dtype=bool)
     else:
-        columns["api_code"] = pd.array(list(info.api_codes), dtype="Int64")
-        columns["fetch_error"] = pd.array(list(info.fetch_errors), dtype="str")
+        codes = pa.array(info.api_codes, type=pa.int64())
+        columns["api_code"] = pd.arrays.IntegerArray(
+            pc.fill_null(codes, 0).to_numpy(), np.asarray(codes.is_null())
+        )
+        columns["fetch_error"] = _str(
+            pa.array(info.fetch_errors, type=pa.large_string(), memory_pool=MEMORY_POOL)
+        )
         columns["fetched_at"] = pd.to_datetime(
             np.asarray(info.fetched_at, dtype=float) * 1000.0, unit="ms", utc=True
         ).astype("datetime64[ms, UTC]")
         columns["from_cache"] = np.asarray(info.from_cache, dtype=bool)
     notes: list[str | None] = [None] * n
-    for index, texts in anomalies.items():
-        notes[index] = "; ".join(texts)
-    columns["anomalies"] = pd.array(notes, dtype="str")
+    for index, found in anomalies.items():
+        found.sort(key=itemgetter(0))  # stable: notes on one topic keep their order
+        notes[index] = "; ".join(text for _, text in found)
+    columns["anomalies"] = _str(pa.array(notes, type=pa.large_string(), memory_pool=MEMORY_POOL))
     return pd.DataFrame(columns, columns=list(COLUMNS))
 
 
-def _timestamps(values: list[str | None], label: str, flag: Any) -> pd.Series:
-    """ISO 8601 strings -> UTC timestamps (ms); NaT and an anomaly for what does not parse."""
-    parsed = pd.to_datetime(
-        pd.Series(values, dtype=object), utc=True, format="ISO8601", errors="coerce"
+def _str(values: pa.Array | pa.ChunkedArray) -> Any:
+    """An Arrow string array as pandas' ``str`` dtype, without a copy or a check per value."""
+    return _STR_DTYPE.__from_arrow__(values)
+
+
+def _categorical(values: pa.Array) -> pd.Categorical:
+    """Categories in sorted order, as ``pd.Categorical`` of the same strings gives them.
+
+    Arrow finds the distinct values in one pass; only those few are sorted in Python.
+    """
+    encoded = pc.dictionary_encode(values, memory_pool=MEMORY_POOL)
+    distinct = encoded.dictionary.to_pylist()
+    order = sorted(range(len(distinct)), key=distinct.__getitem__)
+    rank = np.empty(len(distinct) + 1, dtype=np.int32)
+    rank[order] = np.arange(len(distinct), dtype=np.int32)
+    rank[-1] = -1  # a missing value (index -1 below) stays missing
+    indices = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
+    categories = pd.Index([distinct[i] for i in order], dtype="str")
+    return pd.Categorical.from_codes(rank[indices], categories=categories, validate=False)
+
+
+def _states(status: pd.Categorical, present: np.ndarray, flag: Flag) -> pd.Categorical:
+    """Raw statuses -> canonical states, deciding once per distinct status."""
+    unknown = _STATE_DTYPE.categories.get_loc("unknown")
+    # One entry per distinct status, then "unknown" last, where a missing status (code -1) lands.
+    state_of_code = np.array(
+        [_STATE_DTYPE.categories.get_loc(canonical_state(value)) for value in status.categories]
+        + [unknown],
+        dtype=np.int8,
     )
-    if not isinstance(parsed.dtype, pd.DatetimeTZDtype):  # every value missing
-        parsed = pd.Series(pd.NaT, index=range(len(values)), dtype="datetime64[ms, UTC]")
-    parsed = parsed.astype("datetime64[ms, UTC]")
-    missing = parsed.isna().to_numpy()
-    for index in np.flatnonzero(missing):
-        text = values[index]
-        if text is not None:
-            flag(int(index), f"{label} {text[:40]!r} is not an ISO 8601 time")
-    absurd = ~missing & ((parsed < _EARLIEST) | (parsed > _LATEST)).to_numpy()
+    codes = state_of_code[status.codes]
+    codes[~present] = -1  # no record, no state
+    for index in np.flatnonzero(codes == unknown):
+        raw = status[index]
+        text = f"unknown status {str(None if pd.isna(raw) else raw)[:40]!r}"
+        flag("unknown status", int(index), text)
+    return pd.Categorical.from_codes(codes, dtype=_STATE_DTYPE)
+
+
+def _timestamps(values: pa.Array, label: str, flag: Flag) -> pd.Series:
+    """ISO 8601 strings -> UTC timestamps (ms); NaT and an anomaly for what does not parse."""
+    try:
+        # Arrow's parser takes the API's form (and offsets) in one C pass; anything it refuses
+        # (more than milliseconds, no offset, junk) goes to pandas, which is lenient and slower.
+        parsed = pc.cast(values, _ARROW_TIME, memory_pool=MEMORY_POOL).to_pandas()
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        parsed = pd.to_datetime(
+            pd.Series(values.to_pylist(), dtype=object), utc=True, format="ISO8601", errors="coerce"
+        )
+        if not isinstance(parsed.dtype, pd.DatetimeTZDtype):  # every value missing
+            parsed = pd.Series(pd.NaT, index=range(len(values)), dtype="datetime64[ms, UTC]")
+        parsed = parsed.astype("datetime64[ms, UTC]")
+        missing = parsed.isna().to_numpy() & np.asarray(values.is_valid())
+        for index in np.flatnonzero(missing):
+            text = f"{label} {values[index].as_py()[:40]!r} is not an ISO 8601 time"
+            flag(label, int(index), text)
+    stamps = parsed.to_numpy(dtype="datetime64[ms]")
+    absurd = (stamps < _EARLIEST) | (stamps > _LATEST)  # NaT compares False
     for index in np.flatnonzero(absurd):
-        flag(int(index), f"{label} {values[index]!r} is implausible")
+        flag(label, int(index), f"{label} {values[index].as_py()!r} is implausible")
     return parsed
 
 
@@ -277,78 +290,3 @@ def _seconds(end: pd.Series, start: pd.Series) -> np.ndarray:
     seconds = delta.astype("float64") / 1000.0
     seconds[np.isnat(delta)] = np.nan
     return seconds
-
-
-def _error_messages(rows: list[dict[str, Any]], flag: Any) -> list[str | None]:
-    messages: list[str | None] = []
-    for index, row in enumerate(rows):
-        error = row.get("error")
-        if error is None:
-            messages.append(None)
-        elif error.__class__ is dict and isinstance(error.get("message"), str):
-            messages.append(error["message"])
-        elif isinstance(error, str):
-            messages.append(error)
-            flag(index, "error is a string, not an object")
-        else:
-            messages.append(None)
-            flag(index, f"error is {type(error).__name__} without a message")
-    return messages
-
-
-def _lists(inputs: list[dict[str, Any]], field: str, flag: Any) -> list[list[str] | None]:
-    """A list-of-URLs input field: lists kept, a lone string wrapped, anything else dropped.
-
-    An item that is not a string is kept as its JSON text (and flagged): a column of lists of
-    strings is what every export format can hold.
-    """
-    values: list[Any] = [item.get(field) for item in inputs]
-    for index, value in enumerate(values):
-        if value is None:
-            continue
-        if value.__class__ is list:
-            if not all(item.__class__ is str for item in value):
-                values[index] = [
-                    item if isinstance(item, str) else _json_text(item) for item in value
-                ]
-                flag(index, f"input.{field} holds items that are not strings")
-            continue
-        if isinstance(value, str):
-            values[index] = [value]
-        else:
-            values[index] = None
-            flag(index, f"input.{field} is {type(value).__name__}, not a list")
-    return values
-
-
-def _json_text(value: Any) -> str:
-    try:
-        return orjson.dumps(value).decode()
-    except TypeError:  # not a JSON value (a record built by hand)
-        return str(value)
-
-
-def _image_lists(inputs: list[dict[str, Any]], flag: Any) -> list[list[str] | None]:
-    """``input.image`` comes as a string or a list; the column always holds a list."""
-    return _lists(inputs, "image", flag)
-
-
-def _numbers(inputs: list[dict[str, Any]], field: str, flag: Any) -> np.ndarray:
-    values = [item.get(field) for item in inputs]
-    result = np.full(len(values), np.nan)
-    for index, value in enumerate(values):
-        if value is None:
-            continue
-        try:
-            if isinstance(value, bool):  # a bool is an int to Python, not a number to the API
-                raise TypeError(value)
-            result[index] = value if value.__class__ in (int, float) else float(value)
-        except (TypeError, ValueError, OverflowError):
-            flag(index, f"input.{field} {str(value)[:20]!r} is not a number")
-    return result
-
-
-def _object_column(values: list[Any]) -> np.ndarray:
-    column = np.empty(len(values), dtype=object)
-    column[:] = values
-    return column
