@@ -6,7 +6,19 @@ from pathlib import Path
 
 import click
 
-from aitoearn_lab.cli_shared import friendly_errors
+from aitoearn_lab.cli_shared import F, cache_file_option, friendly_errors
+
+
+def cache_scope_options(command: F) -> F:
+    """The options of ``cache info`` and ``cache clear``: the file, and whose answers in it."""
+    options = [
+        cache_file_option,
+        click.option("--base-url", metavar="URL"),
+        click.option("--region", type=click.Choice(["intl", "cn"]), default=None),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
 
 
 @click.group()
@@ -15,15 +27,7 @@ def cache() -> None:
 
 
 @cache.command("info")
-@click.option(
-    "--cache",
-    "cache_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Cache file (default: AITOEARN_LAB_CACHE or the user cache folder).",
-)
-@click.option("--base-url", metavar="URL")
-@click.option("--region", type=click.Choice(["intl", "cn"]), default=None)
+@cache_scope_options
 @friendly_errors
 def cache_info(cache_path: Path | None, base_url: str | None, region: str | None) -> None:
     """Where the cache is and how many answers it holds for this key."""
@@ -41,15 +45,7 @@ def cache_info(cache_path: Path | None, base_url: str | None, region: str | None
 
 
 @cache.command("clear")
-@click.option(
-    "--cache",
-    "cache_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Cache file (default: AITOEARN_LAB_CACHE or the user cache folder).",
-)
-@click.option("--base-url", metavar="URL")
-@click.option("--region", type=click.Choice(["intl", "cn"]), default=None)
+@cache_scope_options
 @friendly_errors
 def cache_clear(cache_path: Path | None, base_url: str | None, region: str | None) -> None:
     """Forget this key's stored answers (other keys' entries stay)."""

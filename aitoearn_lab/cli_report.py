@@ -8,22 +8,14 @@ from typing import Any
 
 import click
 
-from aitoearn_lab.cli_shared import EXIT_USAGE, friendly_errors
+from aitoearn_lab.cli_shared import EXIT_USAGE, friendly_errors, output_folder_option
 
 REPORT_COLUMNS = ("task_id", "model", "state", "submitted_at", "finished_at", "total_s")
 
 
 @click.command()
 @click.argument("tasks_file", metavar="TASKS", type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "-o",
-    "--output",
-    "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("reports"),
-    show_default=True,
-    help="Folder for report.html and the CSV tables.",
-)
+@output_folder_option("Folder for report.html and the CSV tables.")
 @click.option("--title", default="AiToEarn video tasks", show_default=True, help="Page title.")
 @click.option(
     "--freq",

@@ -67,6 +67,29 @@ def sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+cache_file_option = click.option(
+    "--cache",
+    "cache_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Cache file (default: AITOEARN_LAB_CACHE or the user cache folder).",
+)
+"""``--cache PATH``: the cache file, for every command that reads or writes one."""
+
+
+def output_folder_option(help_text: str) -> Callable[[F], F]:
+    """``-o, --output FOLDER`` (``reports`` by default): where a command writes its files."""
+    return click.option(
+        "-o",
+        "--output",
+        "out_dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=Path("reports"),
+        show_default=True,
+        help=help_text,
+    )
+
+
 def connection_options(command: F) -> F:
     """The options every command that talks to the API shares."""
     options = [
@@ -81,13 +104,7 @@ def connection_options(command: F) -> F:
             default=None,
             help="intl = aitoearn.ai, cn = aitoearn.cn.",
         ),
-        click.option(
-            "--cache",
-            "cache_path",
-            type=click.Path(dir_okay=False, path_type=Path),
-            default=None,
-            help="Cache file (default: AITOEARN_LAB_CACHE or the user cache folder).",
-        ),
+        cache_file_option,
         click.option("--no-cache", is_flag=True, help="Do not read or write the cache."),
         click.option(
             "--pending-ttl",

@@ -7,20 +7,12 @@ from pathlib import Path
 
 import click
 
-from aitoearn_lab.cli_shared import friendly_errors
+from aitoearn_lab.cli_shared import friendly_errors, output_folder_option
 from aitoearn_lab.config import ENV_API_KEY
 
 
 @click.command()
-@click.option(
-    "-o",
-    "--output",
-    "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("reports"),
-    show_default=True,
-    help="Folder for the results.",
-)
+@output_folder_option("Folder for the results.")
 @click.option(
     "--tasks",
     type=click.IntRange(min=1),
