@@ -20,31 +20,29 @@ serializer=SERIALIZER, key_fn=key_function(scope))`` opens it. What this module 
   the serializer would write, at about a twentieth of the cost.
 - **Clear failures.** A corrupt file is moved aside and rebuilt (with a warning naming both
   files); a locked or unwritable one raises :class:`CacheError` naming the file and the way out.
+
+The stored document itself (keys, serializer, writing and reading one answer) is defined in
+:mod:`aitoearn_lab.cache_format`.
 """
 
 from __future__ import annotations
 
-import base64
-import math
 import sqlite3
 import threading
 import time
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final, NamedTuple
-from urllib.parse import unquote, urlsplit
 
-import orjson
-import pyarrow as pa
-import pyarrow.compute as pc
 import requests
-from requests_cache.serializers.cattrs import CattrStage
-from requests_cache.serializers.pipeline import SerializerPipeline, Stage
 
 from aitoearn_lab._gc import collector_paused
+from aitoearn_lab.cache_format import SERIALIZER as SERIALIZER  # re-exported: opens the file
+from aitoearn_lab.cache_format import cache_key, decode_stored, stored_value, unix_seconds
+from aitoearn_lab.cache_format import key_function as key_function  # re-exported: opens the file
 from aitoearn_lab.errors import CacheError
 from aitoearn_lab.schema import TERMINAL_STATES, canonical_state
 
@@ -53,30 +51,6 @@ DEFAULT_LOCK_TIMEOUT: Final = 10.0
 
 _CHUNK: Final = 500
 _SCAN_FROM: Final = 2_000  # IDs asked at once from which a range scan may beat keyed lookups
-_KEPT_RESPONSE_HEADERS: Final = ("Content-Type", "Date")
-
-
-def _make_serializer() -> SerializerPipeline:
-    """requests-cache's JSON serializer, compact, with the body stored as a JSON object."""
-    from cattrs.preconf.json import make_converter
-
-    stage = CattrStage(make_converter, decode_content=True)
-    # As requests-cache does for JSON: bytes as base64 (cattrs' default base85 is slow).
-    stage.converter.register_unstructure_hook(
-        bytes, lambda v: base64.b64encode(v).decode() if v else None
-    )
-    stage.converter.register_structure_hook(
-        bytes, lambda v, _: base64.b64decode(v.encode()) if v else b""
-    )
-    return SerializerPipeline(
-        [stage, Stage(dumps=lambda obj: orjson.dumps(obj).decode(), loads=orjson.loads)],
-        name="aitoearn-json",
-        is_binary=False,
-    )
-
-
-SERIALIZER: Final = _make_serializer()
-"""The serializer of the cache file; pass it to ``requests_cache.CachedSession`` to read it."""
 
 
 class CacheRecoveryWarning(UserWarning):
@@ -97,86 +71,6 @@ class CachedAnswer(NamedTuple):
         machine whose clock ran fast) cannot be aged, so an unfinished task is asked again.
         """
         return self.terminal or 0 <= (now - self.fetched_at) < pending_ttl
-
-
-def cache_key(scope: str, task_id: str) -> str:
-    """The key of one task's answer within one scope."""
-    return f"aitoearn:{scope}:{task_id}"
-
-
-def key_function(scope: str) -> Callable[..., str]:
-    """A requests-cache ``key_fn`` that finds this module's entries for a task URL."""
-
-    def key_fn(request: Any, **_: Any) -> str:
-        task_id = unquote(urlsplit(request.url).path.rsplit("/", 1)[-1])
-        return cache_key(scope, task_id)
-
-    return key_fn
-
-
-def stored_value(
-    response: requests.Response, *, created_at: float, expires_at: float | None
-) -> bytes:
-    """The stored form of one answer: what :data:`SERIALIZER` writes for it, built directly.
-
-    ``SERIALIZER.dumps(CachedResponse.from_response(response))`` costs about 0.2 ms of CPU per
-    answer (attrs copies, a cattrs walk, a body decoded only to be encoded again); this builds
-    the same document (same keys, same values, defaults left out as cattrs leaves them out) in
-    about 10 µs. The body, already parsed by the caller, goes in as it came, through
-    ``orjson.Fragment``. Request headers are left out: the API key travels in one.
-
-    The value is UTF-8 bytes (a BLOB, which requests-cache reads as well as text): SQLite then
-    hands it back without decoding it to ``str``, and orjson parses bytes without encoding them
-    again, a quarter of the cost of reading an answer.
-
-    Parameters
-    ----------
-    response
-        A 200 answer whose body the caller has parsed as JSON.
-    created_at, expires_at
-        Unix seconds; ``expires_at`` None for an answer kept for good.
-    """
-    document: dict[str, Any] = {"created_at": _iso(created_at)}
-    elapsed = response.elapsed.total_seconds() if response.elapsed else 0.0
-    if elapsed:
-        document["elapsed"] = elapsed
-    if response.encoding is not None:
-        document["encoding"] = response.encoding
-    if expires_at is not None:
-        document["expires"] = _iso(expires_at)
-    headers = response.headers
-    document["headers"] = {
-        name: headers[name] for name in _KEPT_RESPONSE_HEADERS if name in headers
-    }
-    if response.reason is not None:
-        document["reason"] = response.reason
-    request = response.request
-    if request is not None:
-        document["request"] = {
-            name: value
-            for name, value in (("method", request.method), ("url", request.url))
-            if value is not None
-        }
-    document["status_code"] = response.status_code
-    if response.url is not None:
-        document["url"] = response.url
-    body = response.content
-    if _is_json_content_type(headers.get("Content-Type")):
-        document["_decoded_content"] = orjson.Fragment(body)
-    elif (headers.get("Content-Type") or "").startswith("text/"):
-        document["_decoded_content"] = response.text
-    elif body:  # as requests-cache keeps a body it cannot decode: base64 under _content
-        document["_content"] = base64.b64encode(body).decode()
-    return orjson.dumps(document)
-
-
-def _iso(unix_seconds: float) -> str:
-    return datetime.fromtimestamp(unix_seconds, UTC).isoformat()
-
-
-def _is_json_content_type(content_type: str | None) -> bool:
-    """requests-cache's own rule for a body it stores decoded (``application/...json...``)."""
-    return bool(content_type and content_type.startswith("application/") and "json" in content_type)
 
 
 class TaskCache:
@@ -323,12 +217,12 @@ class TaskCache:
         try:
             with collector_paused():
                 for key, value in self._rows(task_ids):
-                    decoded = _decode(value)
+                    decoded = decode_stored(value)
                     if decoded is not None:
                         keys.append(key)
                         records.append(decoded[0])
                         stamps.append(decoded[1])
-                fetched = _unix_seconds(stamps)
+                fetched = unix_seconds(stamps)
                 for key, record, fetched_at in zip(keys, records, fetched, strict=True):
                     if fetched_at == fetched_at:  # not NaN: a time that could not be read
                         found[key[prefix_length:]] = CachedAnswer(
@@ -431,48 +325,6 @@ class _Rebuilt(Exception):
 def _is_corruption(error: sqlite3.DatabaseError) -> bool:
     text = str(error).lower()
     return "not a database" in text or "malformed" in text or "corrupt" in text
-
-
-def _decode(value: str | bytes) -> tuple[dict[str, Any], Any] | None:
-    """A stored value -> the task record inside it and when it was stored; None if unusable."""
-    try:
-        document = orjson.loads(value)
-        body = document.get("_decoded_content")
-        if not isinstance(body, dict):  # stored in another form: let requests-cache decode it
-            body = SERIALIZER.loads(value).json()
-        record = body["data"]
-        created_at = document["created_at"]
-    except Exception:  # a damaged entry is a cache miss, never an error
-        return None
-    if not isinstance(record, dict):
-        return None
-    return record, created_at
-
-
-def _unix_seconds(stamps: list[Any]) -> list[float]:
-    """ISO 8601 times (UTC when no offset is given) -> Unix seconds; NaN where unreadable.
-
-    Arrow reads the usual form (``2026-07-02T12:00:00.123456+00:00``) for all answers in one
-    pass; anything else is read one by one.
-    """
-    try:
-        parsed = pc.cast(pa.array(stamps, type=pa.string()), pa.timestamp("us", tz="UTC"))
-        if parsed.null_count == 0:
-            micros = parsed.cast(pa.int64()).to_numpy()
-            return (micros / 1e6).tolist()
-    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-        pass
-    return [_one_unix_second(stamp) for stamp in stamps]
-
-
-def _one_unix_second(stamp: Any) -> float:
-    try:
-        moment = datetime.fromisoformat(stamp)
-    except (TypeError, ValueError):
-        return math.nan
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.timestamp()
 
 
 _TERMINAL_BY_STATUS: dict[str, bool] = {}

@@ -14,22 +14,21 @@
 5. returns one row per unique ID; a failed ID is a row with ``api_code`` and ``fetch_error``.
 
 A refused API key (401) stops the batch at once: every other call would fail the same way.
+
+The outcome types and the local ID checks are in :mod:`aitoearn_lab.outcomes`; the retry loop of
+one ID and the concurrency of many are in :mod:`aitoearn_lab.asking`.
 """
 
 from __future__ import annotations
 
 import inspect
-import math
 import os
-import re
 import threading
 import time
 import warnings
-from collections.abc import Callable, Generator, Iterable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
 import requests
@@ -38,6 +37,7 @@ from requests.adapters import HTTPAdapter
 from aitoearn_lab import schema
 from aitoearn_lab._gc import collector_paused
 from aitoearn_lab._version import __version__
+from aitoearn_lab.asking import ask_many, ask_until_answered
 from aitoearn_lab.cache import TaskCache
 from aitoearn_lab.config import (
     DEFAULT_BACKOFF_BASE,
@@ -55,99 +55,14 @@ from aitoearn_lab.config import (
     resolve_base_url,
     resolve_cache_path,
 )
-from aitoearn_lab.errors import (
-    AiToEarnError,
-    APIError,
-    AuthenticationError,
-    CacheError,
-    InvalidTaskIdError,
-    ResponseValidationError,
-    TaskNotFoundError,
-    TransportError,
-)
-from aitoearn_lab.retry import RateLimiter, backoff_delay, retry_after_seconds
+from aitoearn_lab.errors import AiToEarnError, APIError, AuthenticationError, CacheError
+from aitoearn_lab.outcomes import FetchStats, Outcome, all_plain, local_problem, normalize_ids
+from aitoearn_lab.retry import RateLimiter
 
 if TYPE_CHECKING:
     import pandas as pd
 
 _E = TypeVar("_E", bound=AiToEarnError)
-
-_ERROR_FOR_CODE: Final[dict[int, type[APIError]]] = {
-    schema.CODE_UNAUTHORIZED: AuthenticationError,
-    schema.CODE_API_KEY_INVALID: AuthenticationError,
-    schema.CODE_VALIDATION_FAILED: InvalidTaskIdError,
-    schema.CODE_INVALID_TASK_ID: TaskNotFoundError,
-}
-_NETWORK_ERRORS: Final = (
-    requests.ConnectionError,
-    requests.Timeout,
-    requests.exceptions.ChunkedEncodingError,
-    requests.exceptions.ContentDecodingError,
-)
-
-
-@dataclass(slots=True)
-class Outcome:
-    """What became of one task ID: a record, or the error that ended it."""
-
-    task_id: str
-    record: dict[str, Any] | None = None
-    response: requests.Response | None = field(default=None, repr=False)
-    error: AiToEarnError | None = None
-    fetched_at: float = math.nan
-    from_cache: bool = False
-    attempts: int = 0
-
-    @property
-    def api_code(self) -> int | None:
-        if self.record is not None:
-            return schema.CODE_OK
-        return self.error.code if isinstance(self.error, APIError) else None
-
-    @property
-    def settled(self) -> bool:
-        """A definitive answer: a task, a malformed ID (10002) or no such task (12302)."""
-        return self.record is not None or isinstance(
-            self.error, InvalidTaskIdError | TaskNotFoundError
-        )
-
-
-@dataclass(slots=True)
-class FetchStats:
-    """Counts from the last :meth:`Client.fetch`."""
-
-    requested: int = 0
-    unique: int = 0
-    rejected: int = 0
-    cache_hits: int = 0
-    fetched: int = 0
-    requests: int = 0
-    failed: int = 0
-    elapsed_s: float = 0.0
-
-    @property
-    def retries(self) -> int:
-        return max(self.requests - self.fetched, 0)
-
-    @property
-    def complete(self) -> bool:
-        """True when every ID got a definitive answer."""
-        return self.failed == 0
-
-    def describe(self) -> str:
-        """One line for a person."""
-        parts = [
-            f"{self.unique} unique IDs",
-            f"{self.cache_hits} from cache",
-            f"{self.fetched} fetched",
-        ]
-        if self.retries:
-            parts.append(f"{self.retries} retries")
-        if self.rejected:
-            parts.append(f"{self.rejected} rejected locally")
-        if self.failed:
-            parts.append(f"{self.failed} without an answer")
-        return ", ".join(parts) + f" in {self.elapsed_s:.1f} s"
 
 
 class Client:
@@ -286,7 +201,7 @@ class Client:
             When the answer breaks the API contract.
         """
         task_id = str(task_id).strip()
-        problem = _local_problem(task_id)
+        problem = local_problem(task_id)
         if problem is not None:
             raise problem
         if self._cache is not None:
@@ -368,7 +283,7 @@ class Client:
                 stats.failed += 1
             bar.set_postfix_str(f"cached={stats.cache_hits}, failed={stats.failed}", refresh=False)
 
-        asking = self._ask_many(askable)
+        asking = ask_many(self._ask, askable, workers=self.settings.workers)
         try:
             for outcome in asking:
                 take(outcome)
@@ -396,10 +311,10 @@ class Client:
         """Outcomes for the IDs rejected locally or answered by the cache; the IDs left to ask."""
         outcomes: dict[str, Outcome] = {}
         askable: list[str] = []
-        if _all_plain(unique):  # the usual case, settled by one regex instead of a check per ID
+        if all_plain(unique):  # the usual case, settled by one regex instead of a check per ID
             askable = list(unique)
         for task_id in unique if not askable else ():
-            problem = _local_problem(task_id)
+            problem = local_problem(task_id)
             if problem is not None:
                 outcomes[task_id] = Outcome(task_id, error=problem, fetched_at=self._clock())
                 stats.rejected += 1
@@ -437,56 +352,6 @@ class Client:
             self._cache = None
         outcome.response = None  # the record is kept; the raw answer is no longer needed
 
-    def _ask_many(self, task_ids: list[str]) -> Generator[Outcome, None, None]:
-        """Ask for each ID with bounded concurrency; yield outcomes as they complete."""
-        if not task_ids:
-            return
-        stop = threading.Event()
-        pending = iter(task_ids)
-        in_flight: dict[Future[Outcome], str] = {}
-        limit = self.settings.workers * 2
-        pool = ThreadPoolExecutor(
-            max_workers=self.settings.workers, thread_name_prefix="aitoearn-fetch"
-        )
-
-        def fill() -> None:
-            while len(in_flight) < limit and not stop.is_set():
-                task_id = next(pending, None)
-                if task_id is None:
-                    return
-                in_flight[pool.submit(self._ask, task_id, stop)] = task_id
-
-        auth_error: AuthenticationError | None = None
-        try:
-            fill()
-            while in_flight:
-                done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
-                for future in done:
-                    del in_flight[future]
-                    try:
-                        yield future.result()
-                    except AuthenticationError as error:
-                        # Stop at once; requests already in flight still finish and are kept.
-                        auth_error = auth_error or error
-                        stop.set()
-                fill()
-        except KeyboardInterrupt:
-            # Requests already sent are answered anyway (the process waits for the pool's
-            # threads before it ends): keep those answers, ask nothing more, then stop.
-            stop.set()
-            pool.shutdown(wait=False, cancel_futures=True)
-            for future in [f for f in in_flight if not f.cancelled()]:
-                if future.exception() is None:  # waits for the answer
-                    yield future.result()
-            raise
-        except BaseException:
-            stop.set()
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
-        pool.shutdown(wait=True)
-        if auth_error is not None:
-            raise auth_error
-
     def _ask(self, task_id: str, stop: threading.Event) -> Outcome:
         """Ask for one task until a definitive answer or the retries run out.
 
@@ -495,7 +360,16 @@ class Client:
         server sent are cleared of the key, in case the server echoes it.
         """
         try:
-            outcome = self._ask_until_answered(task_id, stop)
+            outcome = ask_until_answered(
+                self._session,
+                self.task_url(task_id),
+                task_id,
+                stop,
+                settings=self.settings,
+                limiter=self._limiter,
+                clock=self._clock,
+                sleep=self._sleep,
+            )
         except AuthenticationError as error:
             stop.set()
             raise self._scrubbed(error) from None
@@ -511,109 +385,6 @@ class Client:
             error.request_id = error.request_id and redact_key(error.request_id, key)
         return error
 
-    def _ask_until_answered(self, task_id: str, stop: threading.Event) -> Outcome:
-        settings = self.settings
-        url = self.task_url(task_id)
-        outcome = Outcome(task_id)
-        problem = "not asked: the batch was stopped"
-        http_status: int | None = None
-        for attempt in range(settings.max_retries + 1):
-            if stop.is_set():
-                break
-            if self._limiter is not None:
-                self._limiter.acquire()
-            outcome.attempts += 1
-            delay: float | None = None
-            try:
-                # Redirects are not followed: the key must only ever go to the base URL.
-                response = self._session.get(
-                    url,
-                    timeout=(min(settings.timeout, 10.0), settings.timeout),
-                    allow_redirects=False,
-                )
-            except _NETWORK_ERRORS as error:
-                problem = _describe_network_error(error)
-                http_status = None
-            except requests.RequestException as error:
-                outcome.fetched_at = self._clock()
-                outcome.error = TransportError(
-                    f"the request could not be made ({type(error).__name__})", task_id=task_id
-                )
-                return outcome
-            else:
-                http_status = response.status_code
-                if response.status_code == 200:
-                    try:
-                        envelope = schema.parse_envelope(response.content)
-                    except schema.MalformedBodyError as error:
-                        problem = f"malformed answer: {error}"
-                    else:
-                        outcome.fetched_at = self._clock()
-                        code = envelope["code"]
-                        if code == schema.CODE_OK:
-                            try:
-                                outcome.record = schema.validate_task(
-                                    envelope.get("data"), task_id=task_id
-                                )
-                            except ResponseValidationError as error:
-                                outcome.error = error
-                                return outcome
-                            outcome.response = response
-                            return outcome
-                        refusal = _api_error(envelope, task_id)
-                        if isinstance(refusal, AuthenticationError):
-                            raise refusal
-                        if code not in schema.TRANSIENT_CODES:
-                            outcome.error = refusal
-                            return outcome
-                        problem = str(refusal)
-                elif response.status_code == 401:  # a gateway's refusal, without an envelope
-                    raise AuthenticationError(
-                        f"HTTP 401 {response.reason or ''}".strip(),
-                        code=schema.CODE_UNAUTHORIZED,
-                        task_id=task_id,
-                    )
-                elif response.status_code == 429 or response.status_code >= 500:
-                    problem = f"HTTP {response.status_code} {response.reason or ''}".strip()
-                    delay = retry_after_seconds(
-                        response.headers.get("Retry-After"),
-                        now=time.time(),
-                        cap=settings.max_retry_after,
-                    )
-                else:
-                    outcome.fetched_at = self._clock()
-                    text = f"HTTP {response.status_code} {response.reason or ''}".strip()
-                    if response.is_redirect:
-                        target = response.headers.get("Location", "")[:200]
-                        text += (
-                            f" (a redirect to {target!r}, not followed: the API key is only "
-                            "sent to the base URL; point the base URL at the API itself)"
-                        )
-                    outcome.error = TransportError(
-                        text,
-                        task_id=task_id,
-                        http_status=response.status_code,
-                    )
-                    return outcome
-            if attempt == settings.max_retries:
-                break
-            if delay is None:
-                delay = backoff_delay(attempt, base=settings.backoff_base, cap=settings.backoff_max)
-            self._wait(delay, stop)
-        outcome.fetched_at = self._clock()
-        outcome.error = TransportError(
-            f"no usable answer after {outcome.attempts} attempt(s): {problem}",
-            task_id=task_id,
-            http_status=http_status,
-        )
-        return outcome
-
-    def _wait(self, seconds: float, stop: threading.Event) -> None:
-        if self._sleep is not None:
-            self._sleep(seconds)
-        else:
-            stop.wait(seconds)
-
     def cache_size(self) -> int:
         """How many answers the cache holds for this key and site (0 without a cache)."""
         return len(self._cache) if self._cache is not None else 0
@@ -621,75 +392,6 @@ class Client:
     def clear_cache(self) -> int:
         """Forget this key's stored answers (other keys' stay); return how many were removed."""
         return self._cache.clear() if self._cache is not None else 0
-
-
-def normalize_ids(ids: Iterable[Any]) -> tuple[int, list[str]]:
-    """``(how many were given, unique IDs in first-seen order)``; a lone string is one ID."""
-    if isinstance(ids, str | bytes):
-        ids = [ids]
-    seen: dict[str, None] = {}
-    given = 0
-    for raw in ids:
-        given += 1
-        if raw is None or (isinstance(raw, float) and math.isnan(raw)):
-            text = ""
-        elif isinstance(raw, bytes):
-            text = raw.decode("utf-8", "replace")
-        else:
-            text = str(raw)
-        seen.setdefault(text.strip(), None)
-    return given, list(seen)
-
-
-_PLAIN_IDS: Final = re.compile(r"(?:(?!\.+\n)[0-9A-Za-z_.-]{1,256}\n)*")
-
-
-def _all_plain(task_ids: list[str]) -> bool:
-    """True when no ID can have a local problem: each is 1-256 of ``[0-9A-Za-z_.-]``, not
-    only dots. One regex over them all, instead of :func:`_local_problem` for each."""
-    if not task_ids:
-        return True
-    text = "\n".join(task_ids) + "\n"
-    # An ID with a line break inside would read as two plain lines: the count catches it.
-    return text.count("\n") == len(task_ids) and _PLAIN_IDS.fullmatch(text) is not None
-
-
-def _local_problem(task_id: str) -> InvalidTaskIdError | None:
-    problem = schema.task_id_problem(task_id)
-    if problem is None and set(task_id) == {"."}:
-        problem = "task ID is only dots"
-    if problem is None:
-        return None
-    return InvalidTaskIdError(
-        f"rejected without a request: {problem}",
-        code=schema.CODE_VALIDATION_FAILED,
-        task_id=task_id[:80],
-    )
-
-
-def _api_error(envelope: dict[str, Any], task_id: str) -> APIError:
-    code = envelope["code"]
-    message = envelope.get("message")
-    text = (
-        message[:300]
-        if isinstance(message, str) and message
-        else schema.CODE_MESSAGES.get(code, "error")
-    )
-    request_id = envelope.get("requestId")
-    request_id = request_id[:64] if isinstance(request_id, str) else None
-    return _ERROR_FOR_CODE.get(code, APIError)(
-        text, code=code, task_id=task_id, request_id=request_id
-    )
-
-
-def _describe_network_error(error: Exception) -> str:
-    if isinstance(error, requests.Timeout):
-        return "timed out"
-    if isinstance(
-        error, requests.exceptions.ChunkedEncodingError | requests.exceptions.ContentDecodingError
-    ):
-        return "answer cut off mid-body"
-    return "connection dropped or refused"
 
 
 def _progress_bar(total: int, *, enabled: bool) -> Any:

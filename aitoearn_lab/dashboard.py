@@ -4,13 +4,13 @@ The only module that imports ipywidgets. ``dashboard(tasks)`` returns a widget; 
 (in Jupyter, JupyterLab or Voila) shows the app. Filtering is done on arrays prepared once
 (category codes, submission days, durations), so a change costs a few boolean operations even
 for 100,000 tasks; only the chart on screen is redrawn at once, the others when their tab opens.
+What needs no widgets is in dashboard_content.py (arrays, HTML) and dashboard_figures.py.
 """
 
 from __future__ import annotations
 
 import html
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -21,11 +21,20 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from aitoearn_lab import charts
-from aitoearn_lab.chart_data import state_codes
-from aitoearn_lab.chart_style import seconds_text
+from aitoearn_lab.dashboard_content import NO_ANSWER as NO_ANSWER  # re-exported
+from aitoearn_lab.dashboard_content import (
+    STYLE,
+    PreparedTasks,
+    chosen_mask,
+    errors_html,
+    headline_html,
+    merge_refreshed,
+    tasks_html,
+)
+from aitoearn_lab.dashboard_content import TABLE_COLUMNS as TABLE_COLUMNS  # re-exported
+from aitoearn_lab.dashboard_content import UNSPECIFIED as UNSPECIFIED  # re-exported
+from aitoearn_lab.dashboard_figures import replace_figure
 from aitoearn_lab.failures import error_groups
-from aitoearn_lab.frame import CATEGORY_COLUMNS
-from aitoearn_lab.schema import STATES
 
 if TYPE_CHECKING:
     from aitoearn_lab.client import Client
@@ -41,51 +50,6 @@ CHART_TABS: Final[tuple[tuple[str, ChartMaker], ...]] = (
     ("Errors", charts.error_signatures),
 )
 """Tab title and chart function, in display order."""
-
-NO_ANSWER: Final = "no answer"
-"""The state filter's name for rows whose fetch failed (they have no state)."""
-UNSPECIFIED: Final = "unspecified"
-TABLE_COLUMNS: Final = (
-    "task_id",
-    "model",
-    "state",
-    "submitted_at",
-    "total_s",
-    "input_resolution",
-    "input_duration",
-    "error_message",
-    "input_prompt",
-)
-_VIEW_COLUMNS: Final = (
-    "task_id",
-    "model",
-    "state",
-    "submitted_at",
-    "started_at",
-    "finished_at",
-    "queue_s",
-    "render_s",
-    "total_s",
-    "error_message",
-    "input_prompt",
-    "input_duration",
-    "input_resolution",
-)
-"""The columns the charts, the headline and the tables read. Selecting rows copies every column
-kept, and the others (URLs, IDs, input lists) would cost more than the arithmetic of all charts."""
-_STYLE: Final = """
-<style>
-.lab-headline { display: flex; gap: 12px; flex-wrap: wrap; margin: 6px 0 10px 0; }
-.lab-kpi { border: 1px solid #e3e6ea; border-radius: 8px; padding: 8px 14px; min-width: 130px;
-           background: #fafbfc; font-family: system-ui, sans-serif; }
-.lab-kpi-value { font-size: 22px; font-weight: 600; color: #1f2933; }
-.lab-kpi-label { font-size: 12px; color: #616e7c; }
-.lab-table table { border-collapse: collapse; font: 12px system-ui, sans-serif; }
-.lab-table th, .lab-table td { border-bottom: 1px solid #e3e6ea; padding: 3px 8px; text-align: left;
-           max-width: 420px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
-.lab-table th { background: #f3f4f6; }
-</style>
-"""
 
 
 def dashboard(
@@ -120,48 +84,6 @@ def dashboard(
     return Dashboard(tasks, client=client, export_dir=Path(export_dir), table_rows=table_rows)
 
 
-@dataclass
-class _Prepared:
-    """The columns filters work on, as plain arrays made once."""
-
-    model_codes: np.ndarray
-    models: list[str]
-    state_codes: np.ndarray
-    states: list[str]
-    days: np.ndarray
-    resolution_codes: np.ndarray
-    resolutions: list[str]
-    durations: np.ndarray
-    view: pd.DataFrame
-
-    @classmethod
-    def of(cls, tasks: pd.DataFrame) -> _Prepared:
-        model_codes, models = _codes(tasks["model"].astype(object))
-        states_raw = tasks["state"].astype(object).where(tasks["state"].notna(), NO_ANSWER)
-        state_codes, states = _codes(states_raw, order=[*STATES, NO_ANSWER])
-        resolution = tasks["input_resolution"].astype(object)
-        resolution = resolution.where(resolution.isna(), resolution.astype(str).str.lower()).fillna(
-            UNSPECIFIED
-        )
-        resolution_codes, resolutions = _codes(resolution)
-        stamps = tasks["submitted_at"].to_numpy(dtype="datetime64[ms]")
-        days = stamps.astype("datetime64[D]").astype(np.int64)
-        days[np.isnat(stamps)] = np.iinfo(np.int64).min
-        durations = tasks["input_duration"].to_numpy(dtype=float)
-        view = tasks[[name for name in _VIEW_COLUMNS if name in tasks.columns]]
-        return cls(
-            model_codes,
-            models,
-            state_codes,
-            states,
-            days,
-            resolution_codes,
-            resolutions,
-            durations,
-            view,
-        )
-
-
 class Dashboard(widgets.VBox):
     """The dashboard widget; see :func:`dashboard`."""
 
@@ -179,7 +101,7 @@ class Dashboard(widgets.VBox):
         self.export_dir = export_dir
         self.table_rows = table_rows
         self._tasks = tasks.reset_index(drop=True)
-        self._prepared = _Prepared.of(self._tasks)
+        self._prepared = PreparedTasks.of(self._tasks)
         self._mask = np.ones(len(self._tasks), dtype=bool)
         self._stale: set[int] = set()
         self._building = True
@@ -240,7 +162,7 @@ class Dashboard(widgets.VBox):
             control.observe(self._on_filter, names="value")
         super().__init__(
             [
-                widgets.HTML(_STYLE + "<h3 style='margin:4px 0'>AiToEarn tasks</h3>"),
+                widgets.HTML(STYLE + "<h3 style='margin:4px 0'>AiToEarn tasks</h3>"),
                 filters,
                 self.headline,
                 self.tabs,
@@ -285,9 +207,9 @@ class Dashboard(widgets.VBox):
     def selection_mask(self) -> np.ndarray:
         """Which rows the filters select, as a boolean array."""
         prepared = self._prepared
-        mask = _member(prepared.model_codes, prepared.models, self.model_filter.value)
-        mask &= _member(prepared.state_codes, prepared.states, self.state_filter.value)
-        mask &= _member(
+        mask = chosen_mask(prepared.model_codes, prepared.models, self.model_filter.value)
+        mask &= chosen_mask(prepared.state_codes, prepared.states, self.state_filter.value)
+        mask &= chosen_mask(
             prepared.resolution_codes, prepared.resolutions, self.resolution_filter.value
         )
         if len(self.date_filter.options) > 1:
@@ -317,9 +239,9 @@ class Dashboard(widgets.VBox):
     def _show_selection(self, selected: pd.DataFrame | None = None) -> None:
         """The headline and the tables for the current selection."""
         selected = self._selection() if selected is None else selected
-        self.headline.value = _headline(selected, len(self._tasks))
-        self.error_table.value = _errors_html(selected)
-        self.task_table.value = _tasks_html(selected, self.table_rows)
+        self.headline.value = headline_html(selected, len(self._tasks))
+        self.error_table.value = errors_html(selected)
+        self.task_table.value = tasks_html(selected, self.table_rows)
 
     def _draw(self, index: int, selected: pd.DataFrame | None = None) -> None:
         frame = self._selection() if selected is None else selected
@@ -333,7 +255,7 @@ class Dashboard(widgets.VBox):
             self.figures[index] = widget
             self._slots[index].children = (widget,)
         else:
-            _replace(widget, figure)
+            replace_figure(widget, figure)
         self._stale.discard(index)
 
     def figure(self, title: str) -> go.FigureWidget:
@@ -406,8 +328,8 @@ class Dashboard(widgets.VBox):
             if progress is not None:
                 progress.value = min(start + chunk, len(unfinished))
         if fresh_parts:
-            self._tasks = _merge(self._tasks, pd.concat(fresh_parts, ignore_index=True))
-            self._prepared = _Prepared.of(self._tasks)
+            self._tasks = merge_refreshed(self._tasks, pd.concat(fresh_parts, ignore_index=True))
+            self._prepared = PreparedTasks.of(self._tasks)
             self._building = True  # states may have appeared or gone: renew the choices
             _renew(self.model_filter, self._prepared.models)
             _renew(self.state_filter, self._prepared.states)
@@ -470,128 +392,9 @@ class Dashboard(widgets.VBox):
         return slider.add_class("lab-filter-duration")
 
 
-def _codes(values: pd.Series, order: Sequence[str] | None = None) -> tuple[np.ndarray, list[str]]:
-    """Integer codes and their labels; labels by frequency (most common first) unless ``order``."""
-    filled = values.fillna(UNSPECIFIED).astype(str)
-    counts = filled.value_counts()
-    labels = [label for label in order if label in counts.index] if order else list(counts.index)
-    codes = pd.Categorical(filled, categories=labels).codes.astype(np.int64)  # hashed, not mapped
-    return codes, labels
-
-
 def _renew(control: widgets.SelectMultiple, labels: list[str]) -> None:
     """New choices for a filter: what was chosen stays chosen; if all was, all still is."""
     everything = set(control.value) == set(control.options)
     chosen = set(control.value)
     control.options = labels
     control.value = tuple(label for label in labels if everything or label in chosen)
-
-
-def _member(codes: np.ndarray, labels: list[str], chosen: Sequence[str]) -> np.ndarray:
-    wanted = np.zeros(len(labels) + 1, dtype=bool)
-    for label in chosen:
-        if label in labels:
-            wanted[labels.index(label)] = True
-    result: np.ndarray = wanted[codes]
-    return result
-
-
-def _replace(widget: go.FigureWidget, figure: go.Figure) -> None:
-    """Show ``figure`` in ``widget``: its traces, and its layout key by key.
-
-    Assigning a whole layout would check and send the template again (about 20 ms a chart); it is
-    the same in every chart, so only the other keys are set, and those gone are removed (in the
-    browser too: a relayout alone would leave them there).
-    """
-    # Traces cannot be added or removed inside batch_update; only the layout is batched.
-    widget.data = []
-    widget.add_traces(list(figure.data))
-    new = figure.layout.to_plotly_json()
-    old = widget.layout.to_plotly_json()
-    if new.get("template") == old.get("template"):
-        new.pop("template", None)
-        old.pop("template", None)
-    gone = old.keys() - new.keys()
-    with widget.batch_update():
-        for key in gone:
-            widget.layout[key] = None  # a list of annotations or shapes is left empty, not removed
-        for key, value in new.items():
-            widget.layout[key] = value
-    if gone:
-        widget.plotly_relayout(dict.fromkeys(gone))
-
-
-def _headline(selected: pd.DataFrame, total: int) -> str:
-    states = state_codes(selected)
-    by_state = np.bincount(states + 1, minlength=len(STATES) + 1)[1:]  # -1: no state
-    count = dict(zip(STATES, by_state.tolist(), strict=True))
-    succeeded, failed = count["succeeded"], count["failed"]
-    unfinished = count["queued"] + count["running"]
-    finished = succeeded + failed
-    turnaround = selected["total_s"].to_numpy(dtype=float)[states == STATES.index("succeeded")]
-    turnaround = turnaround[~np.isnan(turnaround)]
-    p50, p95 = np.percentile(turnaround, [50, 95]) if len(turnaround) else (np.nan, np.nan)
-    rate = f"{100 * succeeded / finished:.1f}%" if finished else "–"
-    figures = [
-        ("tasks", f"{len(selected):,}", f"tasks (of {total:,})"),
-        ("success_rate", rate, f"success rate ({finished:,} finished)"),
-        ("p50", seconds_text(p50) if not np.isnan(p50) else "–", "p50 turnaround"),
-        ("p95", seconds_text(p95) if not np.isnan(p95) else "–", "p95 turnaround"),
-        ("unfinished", f"{unfinished:,}", "queued or running"),
-    ]
-    cards = "".join(
-        f"<div class='lab-kpi' data-kpi='{key}'>"
-        f"<div class='lab-kpi-value'>{html.escape(value)}</div>"
-        f"<div class='lab-kpi-label'>{html.escape(text)}</div></div>"
-        for key, value, text in figures
-    )
-    return f"<div class='lab-headline'>{cards}</div>"
-
-
-def _errors_html(selected: pd.DataFrame, top: int = 12) -> str:
-    groups = error_groups(selected).head(top)
-    if groups.empty:
-        return "<p>No failed tasks in this selection.</p>"
-    table = pd.DataFrame(
-        {
-            "count": groups["count"],
-            "share": (100 * groups["share"]).round(1).astype(str) + "%",
-            "signature": groups["signature"],
-            "models": groups["models"].map(lambda models: ", ".join(map(str, models))),
-            "last seen": groups["last_seen"].dt.strftime("%Y-%m-%d %H:%M"),
-        }
-    )
-    return table.to_html(index=False, escape=True, border=0)
-
-
-def _tasks_html(selected: pd.DataFrame, rows: int) -> str:
-    if selected.empty:
-        return "<p>No tasks match the filters.</p>"
-    # Sorting one column and picking the rows shown costs far less than sorting the whole frame;
-    # the order is that of ``selected.sort_values("submitted_at", ...)``, ties included.
-    submitted = selected["submitted_at"].reset_index(drop=True)
-    newest = submitted.sort_values(ascending=False, na_position="last").index[:rows]
-    table = selected[list(TABLE_COLUMNS)].iloc[newest].copy()
-    table["submitted_at"] = table["submitted_at"].dt.strftime("%Y-%m-%d %H:%M:%S")
-    table["total_s"] = table["total_s"].round(1)
-    table["input_prompt"] = (
-        table["input_prompt"]
-        .astype(object)
-        .map(lambda text: text if not isinstance(text, str) or len(text) < 80 else text[:79] + "…")
-    )
-    shown = (
-        f"<p style='font-size:12px;color:#616e7c'>Showing {len(table):,} of {len(selected):,}.</p>"
-    )
-    return shown + table.to_html(index=False, escape=True, border=0, na_rep="")
-
-
-def _merge(old: pd.DataFrame, fresh: pd.DataFrame) -> pd.DataFrame:
-    """``old`` with the rows of ``fresh`` in place of those with the same task ID, order kept."""
-    kept = old[~old["task_id"].isin(fresh["task_id"])]
-    combined = pd.concat([kept, fresh], ignore_index=True)
-    position = {task_id: index for index, task_id in enumerate(old["task_id"])}
-    order = np.argsort(combined["task_id"].map(position).to_numpy(dtype=float), kind="stable")
-    combined = combined.iloc[order].reset_index(drop=True)
-    for name in CATEGORY_COLUMNS:  # concat of differing categories falls back to plain values
-        combined[name] = combined[name].astype(old[name].dtype if name == "state" else "category")
-    return combined

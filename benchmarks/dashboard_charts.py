@@ -135,19 +135,20 @@ def dashboard_figures(tasks: pd.DataFrame, models: list[str], repeat: int) -> No
     app.tabs.selected_index = 0
 
     selected = app.filtered
-    from aitoearn_lab.dashboard import _errors_html, _headline, _replace, _tasks_html
+    from aitoearn_lab.dashboard_content import errors_html, headline_html, tasks_html
+    from aitoearn_lab.dashboard_figures import replace_figure
 
     print("\nParts of every filter change:")
     line("selection mask", best_of(app.selection_mask, repeat))
-    line("headline", best_of(lambda: _headline(selected, len(tasks)), repeat))
-    line("error table", best_of(lambda: _errors_html(selected), repeat))
-    line("task table", best_of(lambda: _tasks_html(selected, app.table_rows), repeat))
+    line("headline", best_of(lambda: headline_html(selected, len(tasks)), repeat))
+    line("error table", best_of(lambda: errors_html(selected), repeat))
+    line("task table", best_of(lambda: tasks_html(selected, app.table_rows), repeat))
     for index, (title, function) in enumerate(CHART_TABS):
         figure = function(selected)
         widget = app.figures[index]
         line(
             f"{title!r}: figure into its widget",
-            best_of(lambda widget=widget, figure=figure: _replace(widget, figure), repeat),
+            best_of(lambda widget=widget, figure=figure: replace_figure(widget, figure), repeat),
         )
 
 

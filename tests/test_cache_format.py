@@ -77,12 +77,12 @@ def test_a_body_not_labelled_json_is_stored_as_requests_cache_would(
 def test_stored_times_are_read_in_bulk_or_one_by_one_alike() -> None:
     import math
 
-    from aitoearn_lab.cache import _unix_seconds
+    from aitoearn_lab.cache_format import unix_seconds
 
     usual = ["2026-07-02T12:00:00+00:00", "2026-07-02T12:00:00.250000+00:00"]
-    assert _unix_seconds(usual) == [ANCHOR, ANCHOR + 0.25]
+    assert unix_seconds(usual) == [ANCHOR, ANCHOR + 0.25]
     odd = [*usual, "2026-07-02T20:00:00+08:00", "2026-07-02T12:00:00", "junk", None]
-    seconds = _unix_seconds(odd)
+    seconds = unix_seconds(odd)
     assert seconds[:4] == [ANCHOR, ANCHOR + 0.25, ANCHOR, ANCHOR]  # no offset: UTC
     assert math.isnan(seconds[4]) and math.isnan(seconds[5])
 

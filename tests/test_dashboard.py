@@ -13,7 +13,8 @@ import pytest
 
 from aitoearn_lab import Client, read_tasks, to_frame
 from aitoearn_lab.chart_style import seconds_text
-from aitoearn_lab.dashboard import CHART_TABS, TABLE_COLUMNS, Dashboard, _tasks_html, dashboard
+from aitoearn_lab.dashboard import CHART_TABS, TABLE_COLUMNS, Dashboard, dashboard
+from aitoearn_lab.dashboard_content import tasks_html
 from aitoearn_lab.simulator import ManualClock, Simulator, World
 from aitoearn_lab.tables import read_csv
 
@@ -235,7 +236,7 @@ def test_task_table_shows_the_newest_rows_in_sort_order_ties_included(
     ties["submitted_at"] = ties["submitted_at"].dt.floor("h")  # many equal times
     ties.loc[ties.index[::5], "submitted_at"] = pd.NaT
     newest = ties.sort_values("submitted_at", ascending=False, na_position="last").head(50)
-    html = _tasks_html(ties, 50)
+    html = tasks_html(ties, 50)
     ids = re.findall(r"<td>([0-9a-f]{24})</td>", html)
     assert ids == newest["task_id"].tolist()
     assert "Showing 50 of 600." in html

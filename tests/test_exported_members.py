@@ -27,6 +27,19 @@ def test_import_does_not_load_pandas_or_plotly() -> None:
 
 
 def test_the_simulator_does_not_import_the_client() -> None:
-    code = "import sys, aitoearn_lab.simulator; print([m for m in ('aitoearn_lab.client','aitoearn_lab.cache','aitoearn_lab.frame') if m in sys.modules])"
+    client_side = "'aitoearn_lab.client','aitoearn_lab.outcomes','aitoearn_lab.asking','aitoearn_lab.cache','aitoearn_lab.cache_format','aitoearn_lab.frame'"
+    code = f"import sys, aitoearn_lab.simulator; print([m for m in ({client_side}) if m in sys.modules])"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_only_the_dashboard_imports_ipywidgets() -> None:
+    code = (
+        "import importlib, pkgutil, sys, aitoearn_lab; "
+        "skip = {'aitoearn_lab.dashboard', 'aitoearn_lab.__main__'}; "
+        "names = [m.name for m in pkgutil.walk_packages(aitoearn_lab.__path__, 'aitoearn_lab.')]; "
+        "[importlib.import_module(name) for name in names if name not in skip]; "
+        "print('ipywidgets' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"

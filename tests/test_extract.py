@@ -164,11 +164,11 @@ def test_categories_are_those_pandas_would_find(values: list[str | None]) -> Non
 def test_the_bulk_id_check_passes_only_ids_without_a_local_problem(
     task_ids: list[str], plain: bool
 ) -> None:
-    from aitoearn_lab.client import _all_plain, _local_problem
+    from aitoearn_lab.outcomes import all_plain, local_problem
 
-    assert _all_plain(task_ids) is plain
+    assert all_plain(task_ids) is plain
     if plain:
-        assert all(_local_problem(task_id) is None for task_id in task_ids)
+        assert all(local_problem(task_id) is None for task_id in task_ids)
 
 
 def test_the_collector_resumes_as_it_was_after_nested_and_concurrent_holds() -> None:
