@@ -20,7 +20,7 @@ import numpy as np
 import orjson
 import pyarrow as pa
 
-from aitoearn_lab.schema import INPUT_FIELDS, TASK_FIELDS
+from aitoearn_lab.schema import INPUT_FIELDS, TASK_FIELDS, TASK_STRING_FIELDS
 
 Flag = Callable[[str, int, str], None]
 """``flag(topic, row, text)`` records an anomaly of one row; ``topic`` is one of :data:`TOPICS`."""
@@ -55,19 +55,8 @@ TOPICS: Final = (
 """What an anomaly note is about; a row's notes are listed in this order, whichever pass and
 step found them (the order the frame has always given them in)."""
 
-STRING_FIELDS: Final = (
-    "id",
-    "model",
-    "status",
-    "submittedAt",
-    "startedAt",
-    "finishedAt",
-    "videoUrl",
-    "coverUrl",
-    "mediaId",
-    "groupId",
-)
-"""Top-level string fields, by their API names."""
+STRING_FIELDS: Final = TASK_STRING_FIELDS
+"""Top-level string fields, by their API names (the contract's list)."""
 
 INPUT_STRING_FIELDS: Final = ("prompt", "groupId", "aspectRatio", "resolution", "videoUrl")
 INPUT_LIST_FIELDS: Final = ("image", "images", "audios", "videos")
