@@ -225,10 +225,16 @@ def _flag_extra(
     flag: Flag,
 ) -> None:
     for index in np.flatnonzero(lengths > known):
-        row = rows[int(index)]
-        if not allowed.issuperset(row):
-            extra = sorted(str(name) for name in row if name not in allowed)
-            flag(topic, int(index), label + ", ".join(extra[:5]))
+        _note_extra(rows[int(index)], allowed, topic, label, int(index), flag)
+
+
+def _note_extra(
+    row: dict[str, Any], allowed: frozenset[str], topic: str, label: str, index: int, flag: Flag
+) -> None:
+    """Name a row's fields outside ``allowed``; both passes word the note through here."""
+    if not allowed.issuperset(row):
+        extra = sorted(str(name) for name in row if name not in allowed)
+        flag(topic, index, label + ", ".join(extra[:5]))
 
 
 # --- the careful pass --------------------------------------------------------------------------
@@ -242,9 +248,7 @@ def careful(records: Sequence[Any], flag: Flag) -> Fields:
             rows.append({})
         elif record.__class__ is dict:
             rows.append(record)
-            if not TASK_FIELDS.issuperset(record):
-                extra = sorted(str(name) for name in record if name not in TASK_FIELDS)
-                flag("record", index, "extra field(s) " + ", ".join(extra[:5]))
+            _note_extra(record, TASK_FIELDS, "record", "extra field(s) ", index, flag)
         else:
             rows.append({})
             flag("record", index, f"record is {type(record).__name__}, not an object")
@@ -253,9 +257,7 @@ def careful(records: Sequence[Any], flag: Flag) -> Fields:
         task_input = row.get("input")
         if task_input.__class__ is dict:
             inputs.append(task_input)
-            if not INPUT_FIELDS.issuperset(task_input):
-                extra = sorted(str(k) for k in task_input if k not in INPUT_FIELDS)
-                flag("input", index, "extra input field(s) " + ", ".join(extra[:5]))
+            _note_extra(task_input, INPUT_FIELDS, "input", "extra input field(s) ", index, flag)
         else:
             inputs.append({})
             if task_input is not None:
