@@ -33,7 +33,7 @@ bench: install
 	$(BIN)/python -m benchmarks
 
 screenshots: install
-	AITOEARN_LAB_SCREENSHOTS=docs/images $(BIN)/python -m pytest tests/test_browser.py -q -p no:cacheprovider
+	AITOEARN_LAB_SCREENSHOTS=docs/images $(BIN)/python -m pytest tests/system/test_browser.py -q -p no:cacheprovider
 
 sample-data: install
 	$(BIN)/python -m aitoearn_lab.simulator.sample data/sample_tasks.jsonl

@@ -5,21 +5,21 @@
 >>> tasks = client.fetch(open("task_ids.txt"))  # one row per task          # doctest: +SKIP
 
 Public names are imported lazily, so ``import aitoearn_lab`` stays fast; pandas, requests and
-plotly load when first used.
+plotly load when first used. ``_HOME`` is the one list of them: ``__all__`` is made from it, and a
+test checks that the type-checking imports below name the same things from the same places.
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from aitoearn_lab._version import __version__
 
 if TYPE_CHECKING:
-    from aitoearn_lab.chart_style import model_colors
+    from aitoearn_lab.app import Dashboard, dashboard
+    from aitoearn_lab.charts import model_colors
     from aitoearn_lab.client import Client, FetchStats
-    from aitoearn_lab.compare import compare_models
-    from aitoearn_lab.dashboard import Dashboard, dashboard
     from aitoearn_lab.errors import (
         AiToEarnError,
         APIError,
@@ -31,44 +31,12 @@ if TYPE_CHECKING:
         TaskNotFoundError,
         TransportError,
     )
-    from aitoearn_lab.failures import error_groups
-    from aitoearn_lab.frame import COLUMNS, to_frame
-    from aitoearn_lab.metrics import summarize
-    from aitoearn_lab.notes import data_notes
-    from aitoearn_lab.periods import timeline
+    from aitoearn_lab.frame import COLUMNS, read_tasks, to_frame, write_tasks
+    from aitoearn_lab.metrics import compare_models, data_notes, error_groups, summarize, timeline
     from aitoearn_lab.report import Report, write_report
-    from aitoearn_lab.tables import read_tasks, write_tasks
 
-__all__ = [
-    "APIError",
-    "AiToEarnError",
-    "AuthenticationError",
-    "COLUMNS",
-    "CacheError",
-    "Client",
-    "ConfigurationError",
-    "Dashboard",
-    "FetchStats",
-    "InvalidTaskIdError",
-    "Report",
-    "ResponseValidationError",
-    "TaskNotFoundError",
-    "TransportError",
-    "__version__",
-    "compare_models",
-    "dashboard",
-    "data_notes",
-    "error_groups",
-    "model_colors",
-    "read_tasks",
-    "summarize",
-    "timeline",
-    "to_frame",
-    "write_report",
-    "write_tasks",
-]
-
-_HOME = {
+# Each public name and the layer (a module or subpackage of aitoearn_lab) that exports it.
+_HOME: Final = {
     "APIError": "errors",
     "AiToEarnError": "errors",
     "AuthenticationError": "errors",
@@ -76,32 +44,34 @@ _HOME = {
     "CacheError": "errors",
     "Client": "client",
     "ConfigurationError": "errors",
-    "Dashboard": "dashboard",
+    "Dashboard": "app",
     "FetchStats": "client",
     "InvalidTaskIdError": "errors",
     "Report": "report",
     "ResponseValidationError": "errors",
     "TaskNotFoundError": "errors",
     "TransportError": "errors",
-    "compare_models": "compare",
-    "dashboard": "dashboard",
-    "data_notes": "notes",
-    "error_groups": "failures",
-    "model_colors": "chart_style",
-    "read_tasks": "tables",
+    "compare_models": "metrics",
+    "dashboard": "app",
+    "data_notes": "metrics",
+    "error_groups": "metrics",
+    "model_colors": "charts",
+    "read_tasks": "frame",
     "summarize": "metrics",
-    "timeline": "periods",
+    "timeline": "metrics",
     "to_frame": "frame",
     "write_report": "report",
-    "write_tasks": "tables",
+    "write_tasks": "frame",
 }
+
+__all__ = sorted([*_HOME, "__version__"])
 
 
 def __getattr__(name: str) -> Any:
-    module = _HOME.get(name)
-    if module is None:
+    layer = _HOME.get(name)
+    if layer is None:
         raise AttributeError(f"module 'aitoearn_lab' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"aitoearn_lab.{module}"), name)
+    value = getattr(importlib.import_module(f"aitoearn_lab.{layer}"), name)
     globals()[name] = value
     return value
 

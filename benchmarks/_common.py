@@ -217,8 +217,8 @@ def fill_cache(path: Path, *, api_key: str, base_url: str, records: list[dict[st
     from requests.structures import CaseInsensitiveDict
 
     from aitoearn_lab import schema
-    from aitoearn_lab.cache import TaskCache
-    from aitoearn_lab.client import Client
+    from aitoearn_lab.client.api import Client
+    from aitoearn_lab.client.cache import TaskCache
     from aitoearn_lab.config import key_scope
 
     url_of = Client(api_key=api_key, base_url=base_url, cache=False).task_url

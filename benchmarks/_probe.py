@@ -34,7 +34,7 @@ def peak(name: str, path: str) -> dict[str, Any]:
 
 def memory(path: str, copies: str) -> dict[str, Any]:
     from aitoearn_lab import to_frame
-    from aitoearn_lab.frame import LIST_COLUMNS
+    from aitoearn_lab.frame.build import LIST_COLUMNS
     from benchmarks.flatten import json_normalize_baseline
     from benchmarks.memory import frame_bytes
 

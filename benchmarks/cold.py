@@ -25,7 +25,7 @@ GOAL_CPU_VS_PLAIN = 2.0
 @functools.cache
 def measure(quick: bool) -> dict[str, Any]:
     """Every figure of benchmarks 1 and 2, from one simulator (measured once per run)."""
-    import aitoearn_lab.frame  # noqa: F401  (imports are a one-off cost, not a per-task one)
+    import aitoearn_lab.frame.build  # noqa: F401  (imports are a one-off cost, not a per-task one)
     from aitoearn_lab import Client
 
     n = 600 if quick else 2_000

@@ -1,6 +1,6 @@
 """Benchmark 7: a filter change on 100,000 tasks recomputes every chart in under 300 ms.
 
-Measured on the dashboard itself (``aitoearn_lab.dashboard``): the model filter changes (which
+Measured on the dashboard itself (``aitoearn_lab.app.board``): the model filter changes (which
 recomputes the selection, the headline, the tables and the chart on screen), then every other
 chart is drawn for the new selection (``board.figure(title)`` for each tab). Without a dashboard
 the cost is measured through the chart modules (the filter, then every chart function); without
@@ -18,7 +18,7 @@ from typing import Any
 from benchmarks._common import Result, best_of, load_records, records_file, seconds, skipped
 
 GOAL_S = 0.300
-CHART_MODULES = ("aitoearn_lab.charts", "aitoearn_lab.context_charts")
+CHART_MODULES = ("aitoearn_lab.charts.outcome", "aitoearn_lab.charts.context")
 TITLE = "Dashboard: a filter change on 100,000 tasks recomputes every chart"
 
 
@@ -44,7 +44,7 @@ def chart_functions() -> dict[str, Callable[..., Any]]:
 
 
 def run(*, quick: bool) -> list[Result]:
-    has_dashboard = importlib.util.find_spec("aitoearn_lab.dashboard") is not None
+    has_dashboard = importlib.util.find_spec("aitoearn_lab.app.board") is not None
     charts = chart_functions()
     if not has_dashboard and not charts:
         return [
@@ -84,7 +84,7 @@ def run(*, quick: bool) -> list[Result]:
 def _through_dashboard(
     frame: Any, subsets: list[tuple[str, ...]]
 ) -> tuple[Callable[[], None], int, str]:
-    from aitoearn_lab.dashboard import CHART_TABS, dashboard
+    from aitoearn_lab.app.board import CHART_TABS, dashboard
 
     board = dashboard(frame)
     turn = [0]
@@ -96,7 +96,7 @@ def _through_dashboard(
             board.figure(title)  # every chart not yet drawn for this selection
 
     how = (
-        "aitoearn_lab.dashboard: the model filter flips between two halves of the models; "
+        "aitoearn_lab.app.board: the model filter flips between two halves of the models; "
         "the change redraws the headline, the tables and the chart on screen, then every other "
         f"tab's chart is drawn ({len(CHART_TABS)} charts); best of several changes"
     )
@@ -115,7 +115,7 @@ def _through_charts(
             function(view)
 
     how = (
-        "no aitoearn_lab.dashboard yet: measured as the filter plus every chart function of "
+        "no aitoearn_lab.app.board yet: measured as the filter plus every chart function of "
         + ", ".join(CHART_MODULES)
         + f" ({', '.join(charts)})"
     )

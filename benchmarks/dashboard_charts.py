@@ -102,7 +102,7 @@ def main(argv: list[str] | None = None) -> None:
 
 def dashboard_figures(tasks: pd.DataFrame, models: list[str], repeat: int) -> None:
     from aitoearn_lab import dashboard
-    from aitoearn_lab.dashboard import CHART_TABS
+    from aitoearn_lab.app.board import CHART_TABS
 
     start = time.perf_counter()
     app = dashboard(tasks)
@@ -135,8 +135,8 @@ def dashboard_figures(tasks: pd.DataFrame, models: list[str], repeat: int) -> No
     app.tabs.selected_index = 0
 
     selected = app.filtered
-    from aitoearn_lab.dashboard_content import errors_html, headline_html, tasks_html
-    from aitoearn_lab.dashboard_figures import replace_figure
+    from aitoearn_lab.app.content import errors_html, headline_html, tasks_html
+    from aitoearn_lab.app.figures import replace_figure
 
     print("\nParts of every filter change:")
     line("selection mask", best_of(app.selection_mask, repeat))

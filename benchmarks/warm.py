@@ -43,8 +43,8 @@ def session_read(path: str, task_ids: list[str]) -> list[dict[str, Any]]:
     """What a requests-cache user writes: one cached GET per task through a CachedSession."""
     import requests_cache
 
-    from aitoearn_lab.cache import SERIALIZER, key_function
-    from aitoearn_lab.client import Client
+    from aitoearn_lab.client.api import Client
+    from aitoearn_lab.client.cache import SERIALIZER, key_function
     from aitoearn_lab.config import key_scope
 
     url_of = Client(api_key=API_KEY, base_url=BASE_URL, cache=False).task_url

@@ -1,0 +1,202 @@
+"""What the dashboard shows, made without widgets: filter arrays, HTML, refreshed rows merged."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Final
+
+import numpy as np
+import pandas as pd
+
+from aitoearn_lab.charts.data import state_codes
+from aitoearn_lab.charts.style import seconds_text
+from aitoearn_lab.frame.build import CATEGORY_COLUMNS
+from aitoearn_lab.metrics.failures import error_groups
+from aitoearn_lab.schema import STATES
+
+NO_ANSWER: Final = "no answer"
+"""The state filter's name for rows whose fetch failed (they have no state)."""
+UNSPECIFIED: Final = "unspecified"
+TABLE_COLUMNS: Final = (
+    "task_id",
+    "model",
+    "state",
+    "submitted_at",
+    "total_s",
+    "input_resolution",
+    "input_duration",
+    "error_message",
+    "input_prompt",
+)
+_VIEW_COLUMNS: Final = (
+    "task_id",
+    "model",
+    "state",
+    "submitted_at",
+    "started_at",
+    "finished_at",
+    "queue_s",
+    "render_s",
+    "total_s",
+    "error_message",
+    "input_prompt",
+    "input_duration",
+    "input_resolution",
+)
+"""The columns the charts, the headline and the tables read. Selecting rows copies every column
+kept, and the others (URLs, IDs, input lists) would cost more than the arithmetic of all charts."""
+STYLE: Final = """
+<style>
+.lab-headline { display: flex; gap: 12px; flex-wrap: wrap; margin: 6px 0 10px 0; }
+.lab-kpi { border: 1px solid #e3e6ea; border-radius: 8px; padding: 8px 14px; min-width: 130px;
+           background: #fafbfc; font-family: system-ui, sans-serif; }
+.lab-kpi-value { font-size: 22px; font-weight: 600; color: #1f2933; }
+.lab-kpi-label { font-size: 12px; color: #616e7c; }
+.lab-table table { border-collapse: collapse; font: 12px system-ui, sans-serif; }
+.lab-table th, .lab-table td { border-bottom: 1px solid #e3e6ea; padding: 3px 8px; text-align: left;
+           max-width: 420px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.lab-table th { background: #f3f4f6; }
+</style>
+"""
+
+
+@dataclass
+class PreparedTasks:
+    """The columns filters work on, as plain arrays made once."""
+
+    model_codes: np.ndarray
+    models: list[str]
+    state_codes: np.ndarray
+    states: list[str]
+    days: np.ndarray
+    resolution_codes: np.ndarray
+    resolutions: list[str]
+    durations: np.ndarray
+    view: pd.DataFrame
+
+    @classmethod
+    def of(cls, tasks: pd.DataFrame) -> PreparedTasks:
+        model_codes, models = _codes(tasks["model"].astype(object))
+        states_raw = tasks["state"].astype(object).where(tasks["state"].notna(), NO_ANSWER)
+        state_codes, states = _codes(states_raw, order=[*STATES, NO_ANSWER])
+        resolution = tasks["input_resolution"].astype(object)
+        resolution = resolution.where(resolution.isna(), resolution.astype(str).str.lower()).fillna(
+            UNSPECIFIED
+        )
+        resolution_codes, resolutions = _codes(resolution)
+        stamps = tasks["submitted_at"].to_numpy(dtype="datetime64[ms]")
+        days = stamps.astype("datetime64[D]").astype(np.int64)
+        days[np.isnat(stamps)] = np.iinfo(np.int64).min
+        durations = tasks["input_duration"].to_numpy(dtype=float)
+        view = tasks[[name for name in _VIEW_COLUMNS if name in tasks.columns]]
+        return cls(
+            model_codes,
+            models,
+            state_codes,
+            states,
+            days,
+            resolution_codes,
+            resolutions,
+            durations,
+            view,
+        )
+
+
+def _codes(values: pd.Series, order: Sequence[str] | None = None) -> tuple[np.ndarray, list[str]]:
+    """Integer codes and their labels; labels by frequency (most common first) unless ``order``."""
+    filled = values.fillna(UNSPECIFIED).astype(str)
+    counts = filled.value_counts()
+    labels = [label for label in order if label in counts.index] if order else list(counts.index)
+    codes = pd.Categorical(filled, categories=labels).codes.astype(np.int64)  # hashed, not mapped
+    return codes, labels
+
+
+def chosen_mask(codes: np.ndarray, labels: list[str], chosen: Sequence[str]) -> np.ndarray:
+    """Which rows have one of the ``chosen`` labels (a code of -1, no label, never has)."""
+    wanted = np.zeros(len(labels) + 1, dtype=bool)
+    for label in chosen:
+        if label in labels:
+            wanted[labels.index(label)] = True
+    result: np.ndarray = wanted[codes]
+    return result
+
+
+def headline_html(selected: pd.DataFrame, total: int) -> str:
+    """The headline figures of the selection, as cards."""
+    states = state_codes(selected)
+    by_state = np.bincount(states + 1, minlength=len(STATES) + 1)[1:]  # -1: no state
+    count = dict(zip(STATES, by_state.tolist(), strict=True))
+    succeeded, failed = count["succeeded"], count["failed"]
+    unfinished = count["queued"] + count["running"]
+    finished = succeeded + failed
+    turnaround = selected["total_s"].to_numpy(dtype=float)[states == STATES.index("succeeded")]
+    turnaround = turnaround[~np.isnan(turnaround)]
+    p50, p95 = np.percentile(turnaround, [50, 95]) if len(turnaround) else (np.nan, np.nan)
+    rate = f"{100 * succeeded / finished:.1f}%" if finished else "–"
+    figures = [
+        ("tasks", f"{len(selected):,}", f"tasks (of {total:,})"),
+        ("success_rate", rate, f"success rate ({finished:,} finished)"),
+        ("p50", seconds_text(p50) if not np.isnan(p50) else "–", "p50 turnaround"),
+        ("p95", seconds_text(p95) if not np.isnan(p95) else "–", "p95 turnaround"),
+        ("unfinished", f"{unfinished:,}", "queued or running"),
+    ]
+    cards = "".join(
+        f"<div class='lab-kpi' data-kpi='{key}'>"
+        f"<div class='lab-kpi-value'>{html.escape(value)}</div>"
+        f"<div class='lab-kpi-label'>{html.escape(text)}</div></div>"
+        for key, value, text in figures
+    )
+    return f"<div class='lab-headline'>{cards}</div>"
+
+
+def errors_html(selected: pd.DataFrame, top: int = 12) -> str:
+    """The ``top`` error signatures of the selection, as a table."""
+    groups = error_groups(selected).head(top)
+    if groups.empty:
+        return "<p>No failed tasks in this selection.</p>"
+    table = pd.DataFrame(
+        {
+            "count": groups["count"],
+            "share": (100 * groups["share"]).round(1).astype(str) + "%",
+            "signature": groups["signature"],
+            "models": groups["models"].map(lambda models: ", ".join(map(str, models))),
+            "last seen": groups["last_seen"].dt.strftime("%Y-%m-%d %H:%M"),
+        }
+    )
+    return table.to_html(index=False, escape=True, border=0)
+
+
+def tasks_html(selected: pd.DataFrame, rows: int) -> str:
+    """The newest ``rows`` tasks of the selection, as a table."""
+    if selected.empty:
+        return "<p>No tasks match the filters.</p>"
+    # Sorting one column and picking the rows shown costs far less than sorting the whole frame;
+    # the order is that of ``selected.sort_values("submitted_at", ...)``, ties included.
+    submitted = selected["submitted_at"].reset_index(drop=True)
+    newest = submitted.sort_values(ascending=False, na_position="last").index[:rows]
+    table = selected[list(TABLE_COLUMNS)].iloc[newest].copy()
+    table["submitted_at"] = table["submitted_at"].dt.strftime("%Y-%m-%d %H:%M:%S")
+    table["total_s"] = table["total_s"].round(1)
+    table["input_prompt"] = (
+        table["input_prompt"]
+        .astype(object)
+        .map(lambda text: text if not isinstance(text, str) or len(text) < 80 else text[:79] + "…")
+    )
+    shown = (
+        f"<p style='font-size:12px;color:#616e7c'>Showing {len(table):,} of {len(selected):,}.</p>"
+    )
+    return shown + table.to_html(index=False, escape=True, border=0, na_rep="")
+
+
+def merge_refreshed(old: pd.DataFrame, fresh: pd.DataFrame) -> pd.DataFrame:
+    """``old`` with the rows of ``fresh`` in place of those with the same task ID, order kept."""
+    kept = old[~old["task_id"].isin(fresh["task_id"])]
+    combined = pd.concat([kept, fresh], ignore_index=True)
+    position = {task_id: index for index, task_id in enumerate(old["task_id"])}
+    order = np.argsort(combined["task_id"].map(position).to_numpy(dtype=float), kind="stable")
+    combined = combined.iloc[order].reset_index(drop=True)
+    for name in CATEGORY_COLUMNS:  # concat of differing categories falls back to plain values
+        combined[name] = combined[name].astype(old[name].dtype if name == "state" else "category")
+    return combined

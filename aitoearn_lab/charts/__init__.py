@@ -1,0 +1,24 @@
+"""Summaries -> plotly figures: one function per chart, no I/O and no display.
+
+A model has the same colour in every chart, and text that comes from a task is escaped.
+"""
+
+from __future__ import annotations
+
+from aitoearn_lab.charts.context import activity, error_signatures, render_heatmap
+from aitoearn_lab.charts.latency import METRIC_TITLES, latency_distribution, latency_ecdf
+from aitoearn_lab.charts.outcome import failure_rates, queue_render_bars, state_mix
+from aitoearn_lab.charts.style import model_colors
+
+__all__ = [
+    "METRIC_TITLES",
+    "activity",
+    "error_signatures",
+    "failure_rates",
+    "latency_distribution",
+    "latency_ecdf",
+    "model_colors",
+    "queue_render_bars",
+    "render_heatmap",
+    "state_mix",
+]

@@ -1,0 +1,124 @@
+"""``aitoearn-lab fetch``: task IDs from arguments or a file -> a tasks table."""
+
+from __future__ import annotations
+
+import csv
+import io
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import click
+
+from aitoearn_lab.cli.options import (
+    EXIT_INCOMPLETE,
+    connection_options,
+    friendly_errors,
+    sigterm_as_interrupt,
+)
+
+ID_COLUMNS = ("taskId", "task_id", "id")
+
+
+@click.command()
+@click.argument("ids", nargs=-1)
+@click.option(
+    "--ids-file",
+    type=click.File("r", encoding="utf-8-sig"),
+    help="File of IDs, one per line, or a CSV with a taskId, task_id or id column; - for stdin.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the tasks to .csv, .parquet or .jsonl (default: CSV on stdout).",
+)
+@connection_options
+@click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
+@friendly_errors
+def fetch(
+    ids: tuple[str, ...],
+    ids_file: io.TextIOBase | None,
+    output: Path | None,
+    base_url: str | None,
+    region: str | None,
+    cache_path: Path | None,
+    no_cache: bool,
+    pending_ttl: float,
+    workers: int,
+    max_rps: float | None,
+    timeout: float,
+    max_retries: int,
+    no_progress: bool,
+) -> None:
+    """Fetch tasks by ID into a table.
+
+    \b
+    Examples:
+      aitoearn-lab fetch 6a461da66fe8a12d33daabdd -o tasks.csv
+      aitoearn-lab fetch --ids-file ids.txt -o tasks.parquet
+      cat ids.txt | aitoearn-lab fetch --ids-file - > tasks.csv
+    """
+    from aitoearn_lab.client.api import Client
+    from aitoearn_lab.frame.tables import format_for_csv, output_kind, write_tasks
+
+    if output is not None:
+        output_kind(output)  # a wrong suffix is a usage error before any request, not after
+    all_ids = list(ids)
+    if ids_file is not None:
+        try:
+            all_ids.extend(read_id_lines(ids_file))
+        except UnicodeDecodeError as error:
+            raise click.UsageError(
+                f"the IDs file is not UTF-8 text ({error.reason} at byte {error.start}); "
+                "save it as UTF-8 (in a spreadsheet: CSV UTF-8) and try again"
+            ) from None
+    if not all_ids:
+        raise click.UsageError("give task IDs as arguments or with --ids-file")
+    client = Client(
+        base_url=base_url,
+        region=region,
+        cache=False if no_cache else cache_path,
+        workers=workers,
+        pending_ttl=pending_ttl,
+        timeout=timeout,
+        max_rps=max_rps,
+        max_retries=max_retries,
+    )
+    with client, sigterm_as_interrupt():
+        tasks = client.fetch(all_ids, progress=not no_progress)
+    stats = client.last_fetch
+    if output is not None:
+        write_tasks(tasks, output)
+        click.echo(f"wrote {len(tasks)} tasks to {output}", err=True)
+    else:
+        format_for_csv(tasks).to_csv(sys.stdout, index=False, lineterminator="\r\n")
+    click.echo(stats.describe(), err=True)
+    odd = int(tasks["anomalies"].notna().sum())
+    if odd:
+        click.echo(f"{odd} row(s) with anomalies; see the anomalies column", err=True)
+    if not stats.complete:
+        click.echo(
+            f"{stats.failed} ID(s) got no definitive answer; see the fetch_error column", err=True
+        )
+        sys.exit(EXIT_INCOMPLETE)
+
+
+def read_id_lines(handle: io.TextIOBase | Any) -> Iterator[str]:
+    """IDs from a file: one per line (blank lines skipped), or a CSV with an ID column."""
+    lines = [line.rstrip("\r\n") for line in handle]
+    header = next((line for line in lines if line.strip()), "")
+    if "," in header:
+        fields = [name.strip() for name in next(csv.reader([header]))]
+        column = next((name for name in ID_COLUMNS if name in fields), None)
+        if column is None:
+            raise click.UsageError(
+                f"the IDs file looks like a CSV but has no {', '.join(ID_COLUMNS)} column "
+                f"(columns: {', '.join(fields[:10])})"
+            )
+        body = [line for line in lines if line.strip()][1:]
+        rows = csv.DictReader(body, fieldnames=fields)
+        yield from (row[column].strip() for row in rows if (row.get(column) or "").strip())
+        return
+    yield from (line.strip() for line in lines if line.strip())

@@ -1,0 +1,37 @@
+"""The pooled HTTP session and the progress bar a fetch shows."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from aitoearn_lab._version import __version__
+
+
+def new_session(base_url: str, *, workers: int) -> requests.Session:
+    """A session with one connection pool sized for ``workers`` and no per-request proxy lookup."""
+    session = requests.Session()
+    # Proxy and certificate settings are read from the environment once, here, instead of
+    # on every request (trust_env costs ~0.3 ms per call).
+    session.proxies.update(requests.utils.get_environ_proxies(base_url))
+    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+    if bundle:
+        session.verify = bundle
+    session.trust_env = False
+    adapter = HTTPAdapter(pool_connections=2, pool_maxsize=workers, max_retries=0)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    session.headers.update(
+        {"Accept": "application/json", "User-Agent": f"aitoearn-lab/{__version__}"}
+    )
+    return session
+
+
+def progress_bar(total: int, *, enabled: bool, desc: str = "Fetching") -> Any:
+    """A tqdm bar counted in tasks (tqdm.auto: a widget in notebooks, text in a terminal)."""
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, disable=not enabled, unit="task", desc=desc, dynamic_ncols=True)

@@ -1,0 +1,141 @@
+"""What a reader must know before trusting the figures, in words: gaps, oddities, unfinished work.
+
+A chart of zeros or a median that quietly leaves out half the tasks misleads; a sentence does not.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from typing import Final
+
+import numpy as np
+import pandas as pd
+
+from aitoearn_lab.frame.build import LATENCY_COLUMNS
+from aitoearn_lab.metrics.moments import TimeLike, format_duration, reference_time, seconds_until
+
+ZERO_QUEUE_NOTE: Final = (
+    "Queue latency is exactly zero for every task (the server fills startedAt from submittedAt), "
+    "so waiting and rendering cannot be told apart: render_s is the whole turnaround and queue_s "
+    "carries no information."
+)
+
+_DETAIL: Final = re.compile(r"\s*\([^)]*\)|\s*'[^']*'|\s*\"[^\"]*\"")
+
+
+def queue_is_uninformative(df: pd.DataFrame) -> bool:
+    """True when every measured queue latency is exactly zero (startedAt copied from submittedAt).
+
+    A server that fills both timestamps from one field makes ``queue_s`` zero for every task;
+    charting it would show a column of zeros that looks like a fast queue.
+    """
+    queue = df["queue_s"].dropna()
+    return bool(len(queue) > 0 and (queue == 0).all())
+
+
+def data_notes(df: pd.DataFrame, *, now: TimeLike = None) -> list[str]:
+    """Sentences about the data that change how its figures should be read.
+
+    Covers: task IDs that could not be fetched, a queue latency that is zero for every task,
+    unfinished tasks and the oldest one's age, unrecognised statuses, negative intervals, other
+    anomalies, and frames without fetch times. An empty list means nothing needs saying.
+
+    Parameters
+    ----------
+    df
+        The tasks DataFrame.
+    now
+        The moment the data describes (see :func:`aitoearn_lab.summarize`).
+
+    Examples
+    --------
+    >>> for note in data_notes(tasks):  # doctest: +SKIP
+    ...     print("-", note)
+    """
+    notes: list[str] = []
+    total = len(df)
+    if total == 0:
+        return ["The table is empty: there is nothing to summarise."]
+    reference = reference_time(df, now)
+    fetched = df["state"].notna()
+    lost = int((~fetched).sum())
+    if lost:
+        reasons = _top(df.loc[~fetched, "fetch_error"].dropna().map(_kind), limit=3)
+        because = f" ({reasons})" if reasons else ""
+        notes.append(
+            f"{lost:,} of {total:,} task IDs could not be fetched{because}; they are left out "
+            f"of every figure (see the fetch_error column)."
+        )
+    frame = df[fetched]
+    if queue_is_uninformative(frame):
+        notes.append(ZERO_QUEUE_NOTE)
+
+    states = frame["state"].value_counts()
+    queued, running = int(states.get("queued", 0)), int(states.get("running", 0))
+    finished = int(states.get("succeeded", 0)) + int(states.get("failed", 0))
+    if len(frame) and finished == 0:
+        notes.append("No task has finished yet, so there are no latency figures.")
+    if queued + running:
+        waiting = frame["state"].isin(["queued", "running"])
+        oldest = np.nanmax(seconds_until(frame.loc[waiting, "submitted_at"], reference))
+        notes.append(
+            f"{_tasks(queued + running, 'is', 'are')} unfinished ({queued:,} queued, {running:,} "
+            f"running); the oldest was submitted {format_duration(float(oldest))} before the "
+            f"data was fetched. Plain latency figures leave them out; the Kaplan-Meier median "
+            f"(total_s_km_p50) counts each unfinished task as at least as slow as its age."
+        )
+    unknown = frame["state"] == "unknown"
+    if unknown.any():
+        statuses = _top(frame.loc[unknown, "status"].astype(str), limit=3, quote=True)
+        notes.append(
+            f"{_tasks(int(unknown.sum()), 'has', 'have')} a status this toolkit does not recognise "
+            f"({statuses}); they are counted as unknown, neither finished nor failed."
+        )
+    negatives = {
+        metric: int((frame[metric] < 0).sum()) for metric in LATENCY_COLUMNS if metric in frame
+    }
+    if any(negatives.values()):
+        rows = int(frame[list(negatives)].lt(0).any(axis=1).sum())
+        detail = ", ".join(f"{metric} {count:,}" for metric, count in negatives.items() if count)
+        notes.append(
+            f"{_tasks(rows, 'has', 'have')} a negative interval (a later timestamp before an "
+            f"earlier one: {detail}); those values are left out of the latency figures."
+        )
+    others = _other_anomalies(frame["anomalies"].dropna())
+    if others:
+        notes.append(f"Other anomalies (see the anomalies column): {others}.")
+    if "fetched_at" not in df or df["fetched_at"].isna().all():
+        notes.append(
+            f"The table has no fetch times; ages of unfinished tasks are measured to "
+            f"{reference:%Y-%m-%d %H:%M} UTC."
+        )
+    return notes
+
+
+def _tasks(count: int, singular: str, plural: str) -> str:
+    """``"1 task has"`` or ``"3 tasks have"``."""
+    return f"1 task {singular}" if count == 1 else f"{count:,} tasks {plural}"
+
+
+def _other_anomalies(anomalies: pd.Series) -> str:
+    """Anomalies other than negative intervals and unknown statuses, by kind, most common first."""
+    kinds: Counter[str] = Counter()
+    for text, count in anomalies.value_counts().items():
+        for part in str(text).split("; "):
+            if part.startswith(("negative ", "unknown status")):
+                continue
+            kinds[_kind(part)] += count
+    return "; ".join(f"{kind} ({count:,} tasks)" for kind, count in kinds.most_common(5))
+
+
+def _kind(text: str) -> str:
+    """An anomaly or error text without its particulars (values in quotes or parentheses)."""
+    return _DETAIL.sub("", text).strip()[:80]
+
+
+def _top(values: pd.Series, *, limit: int, quote: bool = False) -> str:
+    counts = values.value_counts().head(limit)
+    return ", ".join(
+        f"{name!r} ×{count:,}" if quote else f"{name} ×{count:,}" for name, count in counts.items()
+    )

@@ -1,0 +1,284 @@
+"""The report: the tasks DataFrame -> CSV tables and one self-contained, offline ``report.html``.
+
+>>> report = Report(tasks)              # doctest: +SKIP
+>>> report.write("reports/today")  # tasks.csv, by_model.csv, ..., report.html  # doctest: +SKIP
+>>> report                              # in a notebook, renders itself  # doctest: +SKIP
+
+Facts are computed once (:mod:`aitoearn_lab.metrics`), drawn (:mod:`aitoearn_lab.charts`) and
+laid out (:mod:`aitoearn_lab.report.page`). plotly.js is embedded inline once, so the page
+opens offline and loads nothing from the network.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+from datetime import UTC, datetime
+from functools import cached_property
+from pathlib import Path
+from typing import Final
+
+import pandas as pd
+import plotly.graph_objects as go
+import plotly.io as pio
+from plotly.offline import get_plotlyjs
+
+from aitoearn_lab import charts
+from aitoearn_lab._version import __version__
+from aitoearn_lab.charts.style import model_colors
+from aitoearn_lab.frame.tables import write_csv, write_tasks
+from aitoearn_lab.metrics.compare import compare_models
+from aitoearn_lab.metrics.failures import error_groups
+from aitoearn_lab.metrics.moments import TimeLike, format_duration, reference_time
+from aitoearn_lab.metrics.notes import data_notes, queue_is_uninformative
+from aitoearn_lab.metrics.periods import timeline
+from aitoearn_lab.metrics.summary import summarize
+from aitoearn_lab.report import page
+from aitoearn_lab.report.sections import body_sections
+
+REPORT_FILES: Final = {
+    "tasks": "tasks.csv",
+    "by_model": "by_model.csv",
+    "errors": "errors.csv",
+    "compare": "compare.csv",
+    "timeline": "timeline.csv",
+    "html": "report.html",
+}
+"""What :meth:`Report.write` writes, by name."""
+
+DEFAULT_TITLE: Final = "AiToEarn video tasks"
+_PLOTLY_CONFIG: Final = {
+    "displaylogo": False,
+    "responsive": True,
+    "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"],
+}
+
+
+class Report:
+    """Every figure, table and note about a tasks DataFrame, with several ways out.
+
+    Parameters
+    ----------
+    df
+        The tasks DataFrame (from :meth:`aitoearn_lab.Client.fetch` or
+        :func:`aitoearn_lab.read_tasks`).
+    title
+        The page title.
+    freq
+        Period of the activity timeline (``"15min"``, ``"1h"``, ``"1D"`` ...).
+    now
+        The moment the data describes (default: its latest ``fetched_at``).
+
+    Examples
+    --------
+    >>> Report(tasks).write("out")  # doctest: +SKIP
+    {'tasks': PosixPath('out/tasks.csv'), ..., 'html': PosixPath('out/report.html')}
+    """
+
+    def __init__(
+        self,
+        df: pd.DataFrame,
+        *,
+        title: str = DEFAULT_TITLE,
+        freq: str = "1h",
+        now: TimeLike = None,
+    ) -> None:
+        self.df = df
+        self.title = title
+        self.freq = freq
+        self.now = reference_time(df, now)
+
+    # --- facts ------------------------------------------------------------------------------
+
+    @cached_property
+    def summary(self) -> pd.DataFrame:
+        """:func:`~aitoearn_lab.summarize` by model."""
+        return summarize(self.df, by="model", now=self.now)
+
+    @cached_property
+    def overall(self) -> pd.Series:
+        """:func:`~aitoearn_lab.summarize` over every task, as one row."""
+        return summarize(self.df, by=None, now=self.now).iloc[0]
+
+    @cached_property
+    def errors(self) -> pd.DataFrame:
+        """:func:`~aitoearn_lab.error_groups`."""
+        return error_groups(self.df)
+
+    @cached_property
+    def comparison(self) -> pd.DataFrame:
+        """:func:`~aitoearn_lab.compare_models` on turnaround."""
+        return compare_models(self.df, metric="total_s")
+
+    @cached_property
+    def timeline(self) -> pd.DataFrame:
+        """:func:`~aitoearn_lab.timeline` at the report's ``freq``."""
+        return timeline(self.df, freq=self.freq)
+
+    @cached_property
+    def notes(self) -> list[str]:
+        """:func:`~aitoearn_lab.data_notes`: what to know before reading the figures."""
+        return data_notes(self.df, now=self.now)
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The tables the CSV files hold, by the names of :data:`REPORT_FILES`."""
+        return {
+            "tasks": self.df,
+            "by_model": self.summary.reset_index(),
+            "errors": self.errors,
+            "compare": self.comparison,
+            "timeline": self.timeline,
+        }
+
+    def figures(self) -> dict[str, go.Figure]:
+        """Every chart of the report, by name, in page order."""
+        df = self.df
+        return {
+            "latency": charts.latency_distribution(df),
+            "ecdf": charts.latency_ecdf(df),
+            "queue_render": charts.queue_render_bars(df, summary=self.summary),
+            "states": charts.state_mix(df),
+            "failure_rates": charts.failure_rates(df, summary=self.summary),
+            "activity": charts.activity(df, freq=self.freq),
+            "render_heatmap": charts.render_heatmap(df),
+            "errors": charts.error_signatures(df),
+        }
+
+    # --- exports ------------------------------------------------------------------------------
+
+    def html(self, *, files: dict[str, str] | None = None) -> str:
+        """The report as one self-contained HTML document (plotly.js inline, no network).
+
+        Parameters
+        ----------
+        files
+            Name -> relative path of files written beside the page, to link to them.
+        """
+        fragments = {
+            name: pio.to_html(
+                figure,
+                full_html=False,
+                include_plotlyjs=False,
+                div_id=f"chart-{name}",
+                config=_PLOTLY_CONFIG,
+                default_width="100%",
+            )
+            for name, figure in self.figures().items()
+        }
+        body = body_sections(
+            overall=self.overall,
+            summary=self.summary,
+            comparison=self.comparison,
+            errors=self.errors,
+            timeline=self.timeline,
+            notes=self.notes,
+            charts=fragments,
+            colors=model_colors(self.df),
+            zero_queue=queue_is_uninformative(self.df[self.df["state"].notna()]),
+            freq=self.freq,
+            files=files or {},
+        )
+        generated = datetime.now(UTC)
+        footer = (
+            f"Made with aitoearn-lab {html.escape(__version__)} on "
+            f"{generated:%Y-%m-%d %H:%M} UTC from {len(self.df):,} rows. Latency figures cover "
+            "succeeded tasks; rates carry Wilson 95% intervals; comparisons use bootstrap "
+            "intervals and the Mann-Whitney rank test."
+        )
+        return page.page(
+            title=self.title,
+            subtitle=self._subtitle(),
+            plotly_js=get_plotlyjs(),
+            body=body,
+            footer=footer,
+        )
+
+    def write_html(self, path: str | os.PathLike[str]) -> Path:
+        """Write :meth:`html` to ``path``; return it."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(self.html(), encoding="utf-8")
+        return path
+
+    def write(self, out_dir: str | os.PathLike[str]) -> dict[str, Path]:
+        """Write every CSV of :data:`REPORT_FILES` and ``report.html`` into ``out_dir``.
+
+        CSVs are UTF-8, spreadsheet-safe (see :mod:`aitoearn_lab.frame.tables`), with ISO 8601 times
+        and lists as JSON arrays; :func:`aitoearn_lab.frame.tables.read_csv` reads them back.
+        """
+        folder = Path(out_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        written: dict[str, Path] = {}
+        for name, frame in self.tables().items():
+            path = folder / REPORT_FILES[name]
+            written[name] = write_tasks(frame, path) if name == "tasks" else write_csv(frame, path)
+        links = {name: path.name for name, path in written.items()}
+        html_path = folder / REPORT_FILES["html"]
+        html_path.write_text(self.html(files=links), encoding="utf-8")
+        written["html"] = html_path
+        return written
+
+    def _repr_html_(self) -> str:
+        # An iframe keeps the page's styles and scripts from touching the notebook around it.
+        document = html.escape(self.html(), quote=True)
+        return (
+            f'<iframe srcdoc="{document}" style="width:100%;height:900px;border:1px solid #ddd" '
+            'sandbox="allow-scripts"></iframe>'
+        )
+
+    def __repr__(self) -> str:
+        return f"<Report {self.title!r}: {len(self.df):,} tasks, {len(self.summary)} models>"
+
+    def _subtitle(self) -> str:
+        df = self.df
+        first, last = df["submitted_at"].min(), df["submitted_at"].max()
+        span = (
+            f"submitted {page.moment(first)} – {page.moment(last)} UTC"
+            if pd.notna(first)
+            else "no submission times"
+        )
+        return html.escape(f"{len(df):,} tasks · {span} · data as of {page.moment(self.now)} UTC")
+
+
+def write_report(
+    df: pd.DataFrame,
+    out_dir: str | os.PathLike[str],
+    *,
+    title: str = DEFAULT_TITLE,
+    freq: str = "1h",
+    now: TimeLike = None,
+) -> dict[str, Path]:
+    """Write the whole report for a tasks DataFrame into ``out_dir``.
+
+    Writes ``tasks.csv``, ``by_model.csv``, ``errors.csv``, ``compare.csv``, ``timeline.csv``
+    and a self-contained ``report.html`` (see :class:`Report`).
+
+    Returns
+    -------
+    dict
+        Name -> path of each file written (the names of :data:`REPORT_FILES`).
+
+    Examples
+    --------
+    >>> paths = write_report(tasks, "reports")  # doctest: +SKIP
+    >>> paths["html"]  # doctest: +SKIP
+    PosixPath('reports/report.html')
+    """
+    return Report(df, title=title, freq=freq, now=now).write(out_dir)
+
+
+def console_summary(summary: pd.DataFrame) -> str:
+    """A per-model summary (from :func:`~aitoearn_lab.summarize`) narrow enough for a terminal."""
+    table = pd.DataFrame(
+        {
+            "tasks": summary["tasks"],
+            "failed": summary["failed"],
+            "unfinished": summary["unfinished"],
+            "fail %": (100 * summary["failure_rate"]).round(1),
+            "p50": summary["total_s_p50"].map(format_duration),
+            "p95": summary["total_s_p95"].map(format_duration),
+            "p50 (KM)": summary["total_s_km_p50"].map(format_duration),
+        },
+        index=summary.index,
+    )
+    return table.sort_values("tasks", ascending=False).to_string()

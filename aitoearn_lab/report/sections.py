@@ -1,0 +1,276 @@
+"""The report page's sections: headline, models, comparison, time, inputs, failures, files.
+
+Each section takes computed tables and chart fragments and returns escaped HTML.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+
+from aitoearn_lab.metrics.moments import format_duration
+from aitoearn_lab.report import page as h
+
+FILE_DESCRIPTIONS = {
+    "tasks": "every task, one row each",
+    "by_model": "the per-model summary, every column",
+    "errors": "failure signatures",
+    "compare": "each model against the fastest",
+    "timeline": "activity per period",
+}
+
+
+def body_sections(
+    *,
+    overall: pd.Series,
+    summary: pd.DataFrame,
+    comparison: pd.DataFrame,
+    errors: pd.DataFrame,
+    timeline: pd.DataFrame,
+    notes: Sequence[str],
+    charts: Mapping[str, str],
+    colors: Mapping[str, str],
+    zero_queue: bool,
+    freq: str,
+    files: Mapping[str, str],
+) -> str:
+    """Every section of the page body, in reading order."""
+    nav = (
+        "<nav>"
+        + "".join(
+            f'<a href="#{anchor}">{html.escape(text)}</a>'
+            for anchor, text in (
+                ("models", "Models"),
+                ("compare", "Which is faster?"),
+                ("time", "Over time"),
+                ("inputs", "Render time by input"),
+                ("failures", "Why tasks fail"),
+                ("files", "Files"),
+            )
+        )
+        + "</nav>"
+    )
+    return "".join(
+        [
+            nav,
+            h.cards(headline(overall)),
+            h.notes(notes),
+            models_section(summary, charts, colors, zero_queue=zero_queue),
+            compare_section(comparison, colors),
+            h.section(
+                "time",
+                "Over time",
+                f"Per {html.escape(freq)} period (UTC): what was submitted, what finished, how "
+                "much was in flight, and how long tasks took.",
+                h.chart(charts["activity"]),
+                _details("Table: activity per period", timeline_table(timeline)),
+            ),
+            h.section(
+                "inputs",
+                "Render time by input",
+                "Longer and sharper videos take longer to render. “not set” means the task left "
+                "the choice to the model's default; the menu shows one model at a time.",
+                h.chart(charts["render_heatmap"]),
+            ),
+            failures_section(errors, charts, colors),
+            files_section(files),
+        ]
+    )
+
+
+def headline(overall: pd.Series) -> list[h.Card]:
+    """The figures a reader wants first: volume, success, turnaround, what is still running."""
+    low, high = overall["failure_rate_lo"], overall["failure_rate_hi"]
+    interval = f"95% interval {h.percent(low)} – {h.percent(high)}" if pd.notna(low) else ""
+    km = overall["total_s_km_p50"]
+    oldest = overall["oldest_unfinished_age_s"]
+    return [
+        h.Card("tasks", h.integer(overall["tasks"]), f"{h.integer(overall['finished'])} finished"),
+        h.Card(
+            "success rate",
+            h.percent(overall["success_rate"]),
+            f"{h.integer(overall['succeeded'])} succeeded, {h.integer(overall['failed'])} failed",
+        ),
+        h.Card("failure rate", h.percent(overall["failure_rate"]), interval),
+        h.Card(
+            "median turnaround",
+            h.seconds(overall["total_s_p50"]),
+            f"counting unfinished: {h.seconds(km)}" if pd.notna(km) else "",
+        ),
+        h.Card("95th percentile", h.seconds(overall["total_s_p95"]), "of succeeded tasks"),
+        h.Card(
+            "unfinished",
+            h.integer(overall["unfinished"]),
+            f"oldest waiting {format_duration(float(oldest))}" if pd.notna(oldest) else "",
+        ),
+    ]
+
+
+def models_section(
+    summary: pd.DataFrame, charts: Mapping[str, str], colors: Mapping[str, str], *, zero_queue: bool
+) -> str:
+    frame = summary.reset_index()
+    frame = frame.sort_values(["total_s_p50", "model"], na_position="last", kind="stable")
+    frame["interval"] = [
+        f"{h.percent(lo)} – {h.percent(hi)}" if pd.notna(lo) else "–"
+        for lo, hi in zip(frame["failure_rate_lo"], frame["failure_rate_hi"], strict=True)
+    ]
+    columns = [
+        h.Column("model", "model", lambda m: h.swatch(colors.get(str(m)), m), False, True, True),
+        h.Column("tasks", "tasks", h.integer),
+        h.Column("failed", "failed", h.integer),
+        h.Column("unfinished", "unfinished", h.integer),
+        h.Column("failure_rate", "failure rate", h.percent),
+        h.Column("interval", "95% interval", str),
+        h.Column("total_s_p50", "turnaround p50", h.seconds),
+        h.Column("total_s_km_p50", "p50 incl. unfinished", h.seconds),
+        h.Column("total_s_p95", "p95", h.seconds),
+    ]
+    if not zero_queue:
+        columns.append(h.Column("queue_s_p50", "queue p50", h.seconds))
+    columns += [
+        h.Column("render_s_p50", "render p50", h.seconds),
+        h.Column("render_s_per_video_s_p50", "render s per video s", _number),
+    ]
+    lead = (
+        "Latency figures are over succeeded tasks (the time to a usable video). "
+        "“p50 incl. unfinished” is the Kaplan-Meier median: a task still running counts as at "
+        "least as slow as its age, so a model whose slow tasks are still out does not look fast."
+    )
+    return h.section(
+        "models",
+        "Models",
+        lead,
+        h.table(frame, columns),
+        h.chart(charts["latency"]),
+        h.chart(charts["ecdf"]),
+        h.chart(charts["queue_render"]),
+        h.chart(charts["states"]),
+        h.chart(charts["failure_rates"]),
+    )
+
+
+def compare_section(comparison: pd.DataFrame, colors: Mapping[str, str]) -> str:
+    if comparison.empty:
+        return h.section("compare", "Which model is faster?", "No model has finished tasks yet.")
+    baseline = str(comparison["baseline"].iloc[0])
+    frame = comparison.copy()
+    is_baseline = frame["verdict"] == "baseline"
+    frame["difference_text"] = [
+        "–" if base else _signed(d) + (f" ({_signed(lo)} to {_signed(hi)})" if pd.notna(lo) else "")
+        for base, d, lo, hi in zip(
+            is_baseline,
+            frame["difference"],
+            frame["difference_lo"],
+            frame["difference_hi"],
+            strict=True,
+        )
+    ]
+    frame["ratio_text"] = [
+        "–" if base else h.ratio(r) + (f" ({lo:.2f}–{hi:.2f})" if pd.notna(lo) else "")
+        for base, r, lo, hi in zip(
+            is_baseline, frame["ratio"], frame["ratio_lo"], frame["ratio_hi"], strict=True
+        )
+    ]
+    columns = [
+        h.Column("model", "model", lambda m: h.swatch(colors.get(str(m)), m), False, True, True),
+        h.Column("tasks", "tasks", h.integer),
+        h.Column("median", "median turnaround", h.seconds),
+        h.Column("difference_text", "difference (95% interval)", str),
+        h.Column("ratio_text", "ratio (95% interval)", str),
+        h.Column("p_value", "p-value", h.p_value),
+        h.Column("verdict", "verdict", h.badge, False, True, True),
+    ]
+    lead = (
+        f"Each model's median turnaround against the fastest, {html.escape(baseline)}. "
+        "Intervals come from the bootstrap; the p-value from the Mann-Whitney rank test. "
+        "A model is called slower or faster only when both agree (interval excludes zero, "
+        "p &lt; 0.05)."
+    )
+    return h.section("compare", "Which model is faster?", lead, h.table(frame, columns))
+
+
+def failures_section(
+    errors: pd.DataFrame, charts: Mapping[str, str], colors: Mapping[str, str]
+) -> str:
+    if errors.empty:
+        return h.section("failures", "Why tasks fail", "No task failed.")
+    frame = errors.reset_index(drop=True)
+    frame["rank"] = range(1, len(frame) + 1)
+    columns = [
+        h.Column("rank", "#", h.integer),
+        h.Column("signature", "signature", str, False),
+        h.Column("count", "failures", h.integer),
+        h.Column("share", "share", h.percent),
+        h.Column("models", "models", lambda ms: _model_list(ms, colors), False, True),
+        h.Column("first_seen", "first (UTC)", h.moment),
+        h.Column("last_seen", "last (UTC)", h.moment),
+        h.Column("example", "example message", lambda m: _shorten(m, 220), False),
+    ]
+    lead = (
+        "Failure messages grouped into signatures: IDs, URLs, numbers and quoted values are "
+        "masked so that one cause is counted once."
+    )
+    return h.section(
+        "failures", "Why tasks fail", lead, h.chart(charts["errors"]), h.table(frame, columns)
+    )
+
+
+def timeline_table(timeline: pd.DataFrame) -> str:
+    columns = [
+        h.Column("period_start", "period start (UTC)", h.moment, False, False, True),
+        h.Column("submitted", "submitted", h.integer),
+        h.Column("failed", "failed", h.integer),
+        h.Column("failure_rate", "failure rate", h.percent),
+        h.Column("total_s_p50", "median turnaround", h.seconds),
+        h.Column("in_flight", "in flight at end", h.integer),
+    ]
+    return h.table(timeline, columns)
+
+
+def files_section(files: Mapping[str, str]) -> str:
+    if not files:
+        return ""
+    items = "".join(
+        f'<li><a href="{html.escape(path, quote=True)}">{html.escape(path)}</a>: '
+        f"{html.escape(FILE_DESCRIPTIONS.get(name, ''))}</li>"
+        for name, path in files.items()
+    )
+    lead = (
+        "Written beside this page: UTF-8 CSV, ISO 8601 times in UTC, lists as JSON arrays, "
+        "safe to open in a spreadsheet (a cell that could run as a formula starts with an "
+        "apostrophe)."
+    )
+    return h.section("files", "Files", lead, f"<ul>{items}</ul>")
+
+
+def _details(summary: str, content: str) -> str:
+    return f"<details><summary>{html.escape(summary)}</summary>{content}</details>"
+
+
+def _model_list(models: Any, colors: Mapping[str, str]) -> str:
+    names = list(models) if isinstance(models, list | tuple) else []
+    items = ", ".join(
+        f'<span class="nowrap">{h.swatch(colors.get(str(name)), name)}</span>' for name in names
+    )
+    return f'<span class="models">{items}</span>'
+
+
+def _shorten(text: Any, limit: int) -> str:
+    value = "" if text is None else " ".join(str(text).split())
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+def _signed(seconds: Any) -> str:
+    if seconds is None or pd.isna(seconds):
+        return "–"
+    value = float(seconds)
+    sign = "+" if value > 0 else "−" if value < 0 else "±"
+    return sign + format_duration(abs(value))
+
+
+def _number(value: Any) -> str:
+    return "–" if value is None or pd.isna(value) else f"{float(value):.1f}"

@@ -1,0 +1,185 @@
+"""The command line, driven with click's runner and as a real process, against the simulator."""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from aitoearn_lab import read_tasks
+from aitoearn_lab.cli.commands import cli
+from aitoearn_lab.simulator import FaultPlan, Simulator
+from tests.support import ROOT
+
+
+@pytest.fixture
+def runner(sim: Simulator, tmp_path: Path) -> CliRunner:
+    return CliRunner(
+        env={
+            "AITOEARN_API_KEY": sim.api_key,
+            "AITOEARN_BASE_URL": sim.base_url,
+            "AITOEARN_LAB_CACHE": str(tmp_path / "cache.sqlite"),
+        }
+    )
+
+
+def test_fetch_ids_to_a_file(runner: CliRunner, sim: Simulator, tmp_path: Path) -> None:
+    out = tmp_path / "tasks.parquet"
+    result = runner.invoke(cli, ["fetch", *sim.task_ids[:5], "-o", str(out), "--no-progress"])
+    assert result.exit_code == 0, result.output
+    assert read_tasks(out)["task_id"].tolist() == sim.task_ids[:5]
+    assert "5 unique IDs" in result.stderr
+
+
+def test_fetch_reads_an_ids_file_or_a_csv_or_stdin(
+    runner: CliRunner, sim: Simulator, tmp_path: Path
+) -> None:
+    plain = tmp_path / "ids.txt"
+    plain.write_text("\n".join(sim.task_ids[:3]) + "\n\n  \n")
+    table = tmp_path / "ids.csv"
+    table.write_text(
+        "name,taskId\n" + "".join(f"x{i},{t}\n" for i, t in enumerate(sim.task_ids[3:6]))
+    )
+    for source, expected in ((plain, sim.task_ids[:3]), (table, sim.task_ids[3:6])):
+        out = tmp_path / f"{source.stem}.jsonl"
+        result = runner.invoke(
+            cli, ["fetch", "--ids-file", str(source), "-o", str(out), "--no-progress"]
+        )
+        assert result.exit_code == 0, result.output
+        assert read_tasks(out)["task_id"].tolist() == expected
+    result = runner.invoke(
+        cli, ["fetch", "--ids-file", "-", "--no-progress"], input="\n".join(sim.task_ids[:2])
+    )
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert lines[0].lstrip("\ufeff").startswith("task_id,model,status,state")
+    assert len(lines) == 3
+
+
+def test_exit_code_0_when_every_id_is_settled(
+    runner: CliRunner, sim: Simulator, tmp_path: Path
+) -> None:
+    ids = [sim.task_ids[0], sim.world.unknown_task_id(), "not-hex", "bad/id"]
+    result = runner.invoke(cli, ["fetch", *ids, "-o", str(tmp_path / "t.csv"), "--no-progress"])
+    assert result.exit_code == 0, result.output
+
+
+def test_exit_code_1_when_some_ids_could_not_be_fetched(
+    runner: CliRunner, sim: Simulator, tmp_path: Path
+) -> None:
+    sim.faults = FaultPlan(permanent=0.3, seed=4)
+    out = tmp_path / "t.csv"
+    args = ["fetch", *sim.task_ids[:20], "-o", str(out), "--no-progress", "--timeout", "2"]
+    result = runner.invoke(cli, args, env={"AITOEARN_LAB_CACHE": "off"})
+    assert result.exit_code == 1
+    assert "no definitive answer" in result.stderr
+    assert len(read_tasks(out)) == 20  # the table is written all the same
+
+
+def test_exit_code_2_with_one_line_for_usage_and_auth_errors(
+    runner: CliRunner, sim: Simulator, tmp_path: Path
+) -> None:
+    refused = runner.invoke(
+        cli, ["fetch", sim.task_ids[0], "--no-progress"], env={"AITOEARN_API_KEY": "ai_" + "W" * 48}
+    )
+    assert refused.exit_code == 2
+    assert refused.stderr.strip().count("\n") == 0 and "authentication failed" in refused.stderr
+    assert "Traceback" not in refused.output
+    no_key = runner.invoke(cli, ["fetch", sim.task_ids[0]], env={"AITOEARN_API_KEY": ""})
+    assert no_key.exit_code == 2 and "AITOEARN_API_KEY" in no_key.stderr
+    assert runner.invoke(cli, ["fetch"]).exit_code == 2
+    wrong_suffix = runner.invoke(cli, ["fetch", sim.task_ids[0], "-o", str(tmp_path / "t.xlsx")])
+    assert wrong_suffix.exit_code == 2 and ".parquet" in wrong_suffix.stderr
+    assert sim.request_log == [] or all(e.owner is None for e in sim.request_log)
+
+
+def test_cache_commands(runner: CliRunner, sim: Simulator, tmp_path: Path) -> None:
+    runner.invoke(cli, ["fetch", *sim.task_ids[:7], "-o", str(tmp_path / "t.csv"), "--no-progress"])
+    info = runner.invoke(cli, ["cache", "info"])
+    assert info.exit_code == 0 and "answers for this key and site: 7" in info.output
+    cleared = runner.invoke(cli, ["cache", "clear"])
+    assert "removed 7" in cleared.output
+
+
+def test_demo_runs_the_whole_job(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        cli, ["demo", "-o", str(tmp_path), "--tasks", "300", "--no-progress"]
+    )
+    assert result.exit_code == 0, result.output
+    tasks = read_tasks(tmp_path / "tasks.csv")
+    assert len(tasks) == 300
+    assert "second fetch" in result.output and "finished tasks from the cache" in result.output
+    assert "seedance" in result.output
+
+
+def test_simulate_runs_in_the_foreground_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    ids_file = tmp_path / "ids.txt"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "aitoearn_lab",
+            "simulate",
+            "--tasks",
+            "25",
+            "--ids-file",
+            str(ids_file),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        lines = [process.stdout.readline() for _ in range(3)]
+        base_url = re.search(r"base URL: (\S+)", lines[0]).group(1)  # type: ignore[union-attr]
+        api_key = re.search(r"API key:\s+(\S+)", lines[1]).group(1)  # type: ignore[union-attr]
+        assert str(ids_file) in lines[2]
+        ids = ids_file.read_text().split()
+        assert len(ids) == 25
+        import requests
+
+        answer = requests.get(
+            f"{base_url}/api/ai/video/generations/{ids[0]}",
+            headers={"X-Api-Key": api_key},
+            timeout=5,
+        )
+        assert answer.json()["code"] == 0
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=10)
+    assert process.returncode == 0, err
+    assert "stopped" in err
+
+
+def test_python_dash_m_and_version() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "aitoearn_lab", "--version"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert re.search(r"\d+\.\d+\.\d+", done.stdout)
+
+
+def _commands(group: click.Group, prefix: str = "") -> list[tuple[str, click.Command]]:
+    found = []
+    for name, command in sorted(group.commands.items()):
+        found.append((f"{prefix}{name}", command))
+        if isinstance(command, click.Group):
+            found.extend(_commands(command, f"{prefix}{name} "))
+    return found
+
+
+@pytest.mark.parametrize(("name", "command"), _commands(cli))
+def test_every_command_has_help_and_is_in_the_readme(name: str, command: click.Command) -> None:
+    assert command.help and len(command.help) > 20, name
+    readme = (ROOT / "README.md").read_text("utf-8")
+    assert f"aitoearn-lab {name}" in readme, f"README does not show 'aitoearn-lab {name}'"
+    assert CliRunner().invoke(cli, [*name.split(), "--help"]).exit_code == 0

@@ -1,0 +1,40 @@
+"""Helpers shared by the tests: the anchor time, the repository root, stand-ins at the edges."""
+
+from __future__ import annotations
+
+import sys
+import time
+import traceback
+from pathlib import Path
+
+from aitoearn_lab.simulator import Simulator
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA = Path(__file__).resolve().parent / "data"
+ANCHOR = 1782993600.0  # 2026-07-02T12:00:00Z
+
+
+class RecordingSleep:
+    """Stands in for time.sleep between retries: remembers each wait instead of waiting."""
+
+    def __init__(self) -> None:
+        self.calls: list[float] = []
+
+    def __call__(self, seconds: float) -> None:
+        self.calls.append(seconds)
+
+
+def wait_until_idle(sim: Simulator) -> None:
+    """Until every request the simulator received has been handled and logged.
+
+    A request the client gave up on (a timeout, a killed process) is still logged when the
+    server finishes it; a test that reads the log must not mistake it for a later one.
+    """
+    deadline = time.monotonic() + 30
+    while sim.open_connections:
+        if time.monotonic() > deadline:
+            stacks = "\n".join(
+                "".join(traceback.format_stack(frame)) for frame in sys._current_frames().values()
+            )
+            raise AssertionError(f"the simulator is still handling requests:\n{stacks}")
+        time.sleep(0.005)  # polling the server's progress, not waiting out a duration
