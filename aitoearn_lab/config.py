@@ -24,6 +24,8 @@ DEFAULT_REGION: Final = "intl"
 
 DEFAULT_WORKERS: Final = 16
 DEFAULT_PENDING_TTL: Final = 60.0
+DEFAULT_NOT_FOUND_TTL: Final = 86400.0
+"""Seconds a 12302 (no such task) answer is remembered: unknown IDs are not asked on every run."""
 DEFAULT_TIMEOUT: Final = 30.0
 DEFAULT_MAX_RETRIES: Final = 5
 DEFAULT_BACKOFF_BASE: Final = 0.5

@@ -10,7 +10,8 @@
     └── APIError                    the API answered with a non-zero envelope ``code``
         ├── AuthenticationError     401 / 19000: missing, unknown or disabled API key
         ├── InvalidTaskIdError      10002: not a well-formed task ID (also raised locally)
-        └── TaskNotFoundError       12302: well-formed, but no such task for this key
+        ├── TaskNotFoundError       12302: well-formed, but no such task for this key
+        └── ListingUnavailableError code 404: the server has no list endpoint (use fetch by ID)
 
 Every error carries its context (task ID, code, request ID) as attributes. None of them ever
 carries the API key: messages are built from the answer, never from the request headers.
@@ -25,6 +26,7 @@ __all__ = [
     "CacheError",
     "ConfigurationError",
     "InvalidTaskIdError",
+    "ListingUnavailableError",
     "ResponseValidationError",
     "TaskNotFoundError",
     "TransportError",
@@ -109,3 +111,15 @@ class InvalidTaskIdError(APIError):
 
 class TaskNotFoundError(APIError):
     """12302: the task ID is well formed, but this key owns no such video task."""
+
+
+class ListingUnavailableError(APIError):
+    """Code 404 on the list endpoint: this server cannot list tasks; fetch them by ID instead."""
+
+    def __str__(self) -> str:
+        request = f" (requestId {self.request_id})" if self.request_id else ""
+        return (
+            f"this server has no task list endpoint (code {self.code}: {self.api_message}){request}"
+            "; sync cannot work here: fetch the tasks by ID instead (aitoearn-lab fetch "
+            "--ids-file ids.txt, or Client.fetch(ids))"
+        )

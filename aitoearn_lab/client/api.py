@@ -35,6 +35,7 @@ import requests
 
 from aitoearn_lab import schema
 from aitoearn_lab._gc import collector_paused
+from aitoearn_lab.client.account import AccountMethods
 from aitoearn_lab.client.asking import ask_many, ask_until_answered
 from aitoearn_lab.client.cache import TaskCache
 from aitoearn_lab.client.outcomes import (
@@ -46,11 +47,13 @@ from aitoearn_lab.client.outcomes import (
 )
 from aitoearn_lab.client.retry import RateLimiter
 from aitoearn_lab.client.session import new_session, progress_bar
+from aitoearn_lab.client.storing import cached_outcome, checked_ttl, store_outcome
 from aitoearn_lab.config import (
     DEFAULT_BACKOFF_BASE,
     DEFAULT_BACKOFF_MAX,
     DEFAULT_MAX_RETRIES,
     DEFAULT_MAX_RETRY_AFTER,
+    DEFAULT_NOT_FOUND_TTL,
     DEFAULT_PENDING_TTL,
     DEFAULT_TIMEOUT,
     DEFAULT_WORKERS,
@@ -70,7 +73,7 @@ if TYPE_CHECKING:
 _E = TypeVar("_E", bound=AiToEarnError)
 
 
-class Client:
+class Client(AccountMethods):
     """A client for the AiToEarn video task API, with a status-aware answer cache.
 
     Parameters
@@ -88,6 +91,8 @@ class Client:
         Concurrent requests; the connection pool is sized to match.
     pending_ttl
         Seconds an answer for an unfinished task stays usable; finished tasks are kept for good.
+    not_found_ttl
+        Seconds a 12302 (no such task) answer is remembered (a day by default; 0 turns it off).
     timeout, max_retries, max_rps
         Per-request timeout in seconds, retries per ID, and an optional requests-per-second cap.
     session
@@ -111,6 +116,7 @@ class Client:
         cache: str | os.PathLike[str] | bool | None = None,
         workers: int = DEFAULT_WORKERS,
         pending_ttl: float = DEFAULT_PENDING_TTL,
+        not_found_ttl: float = DEFAULT_NOT_FOUND_TTL,
         timeout: float = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
         max_rps: float | None = None,
@@ -134,6 +140,7 @@ class Client:
             max_retry_after=max_retry_after,
             max_rps=max_rps,
         )
+        self.not_found_ttl = checked_ttl(not_found_ttl)
         self._clock = clock
         self._sleep = sleep
         self.cache_path: Path | None = resolve_cache_path(cache)
@@ -196,11 +203,17 @@ class Client:
             raise problem
         if self._cache is not None:
             cached = self._cache.lookup([task_id]).get(task_id)
-            if cached is not None and cached.is_fresh(self._clock(), self.settings.pending_ttl):
-                return cached.record
+            settled = cached and cached_outcome(
+                task_id, cached, now=self._clock(), **self._ttls(self.settings.pending_ttl)
+            )
+            if settled:
+                if settled.error is not None:
+                    raise settled.error  # a remembered 12302
+                return settled.record  # type: ignore[return-value]
         outcome = self._ask(task_id, threading.Event())
         if outcome.record is None:
             assert outcome.error is not None
+            self._save(outcome)  # a 12302 is remembered
             raise outcome.error
         self._save(outcome)
         return outcome.record
@@ -234,9 +247,11 @@ class Client:
         AuthenticationError
             The key was refused; answers received before that are saved in the cache.
         """
+        return self._frame(self.fetch_outcomes(ids, progress=progress, refresh=refresh))
+
+    def _frame(self, outcomes: list[Outcome]) -> pd.DataFrame:
         from aitoearn_lab.frame.build import FetchInfo, build_frame
 
-        outcomes = self.fetch_outcomes(ids, progress=progress, refresh=refresh)
         with collector_paused():  # bulk work on every record: see aitoearn_lab._gc
             info = FetchInfo(
                 task_ids=[o.task_id for o in outcomes],
@@ -315,25 +330,19 @@ class Client:
             stored = self._cache.lookup(askable)
             pending_ttl = 0.0 if refresh else self.settings.pending_ttl
             for task_id, answer in stored.items():
-                if answer.is_fresh(now, pending_ttl):
-                    outcomes[task_id] = Outcome(
-                        task_id, record=answer.record, fetched_at=answer.fetched_at, from_cache=True
-                    )
+                settled = cached_outcome(task_id, answer, now=now, **self._ttls(pending_ttl))
+                if settled is not None:
+                    outcomes[task_id] = settled
             stats.cache_hits = len(outcomes) - stats.rejected
             askable = [task_id for task_id in askable if task_id not in outcomes]
         return outcomes, askable
 
     def _save(self, outcome: Outcome) -> None:
-        if self._cache is None or outcome.record is None or outcome.response is None:
+        if self._cache is None or (outcome.record is None and outcome.error is None):
             return
         try:
-            self._cache.save(
-                outcome.task_id,
-                outcome.response,
-                outcome.record,
-                fetched_at=outcome.fetched_at,
-                pending_ttl=self.settings.pending_ttl,
-            )
+            url = self.task_url(outcome.task_id)
+            store_outcome(self._cache, outcome, url=url, **self._ttls(self.settings.pending_ttl))
         except CacheError as error:
             # The answer is still in the result; only its copy on disk is lost. Say so once and
             # carry on without the cache rather than lose the batch.
@@ -341,6 +350,9 @@ class Client:
             self._cache.close()
             self._cache = None
         outcome.response = None  # the record is kept; the raw answer is no longer needed
+
+    def _ttls(self, pending_ttl: float) -> dict[str, float]:
+        return {"pending_ttl": pending_ttl, "not_found_ttl": self.not_found_ttl}
 
     def _ask(self, task_id: str, stop: threading.Event) -> Outcome:
         """Ask for one task until a definitive answer or the retries run out.

@@ -45,13 +45,15 @@ from aitoearn_lab.client.cache_format import cache_key, decode_stored, stored_va
 from aitoearn_lab.client.cache_format import (
     key_function as key_function,  # re-exported: opens the file
 )
+from aitoearn_lab.config import DEFAULT_NOT_FOUND_TTL
 from aitoearn_lab.errors import CacheError
-from aitoearn_lab.schema import TERMINAL_STATES, canonical_state
+from aitoearn_lab.schema import CODE_INVALID_TASK_ID, CODE_OK, TERMINAL_STATES, canonical_state
 
 DEFAULT_LOCK_TIMEOUT: Final = 10.0
 """Seconds to wait for another process's write before calling the file locked."""
 
 _CHUNK: Final = 500
+_KEPT_CODES: Final = frozenset({CODE_OK, CODE_INVALID_TASK_ID})
 _SCAN_FROM: Final = 2_000  # IDs asked at once from which a range scan may beat keyed lookups
 
 
@@ -63,15 +65,22 @@ class CachedAnswer(NamedTuple):
     """A task record as stored, with when it was fetched (a tuple: 100,000 are made at once)."""
 
     record: dict[str, Any]
+    """The task; for a 12302 answer, the error envelope."""
     fetched_at: float
     terminal: bool
+    not_found: bool = False
+    """A 12302 (no such task) answer, remembered for ``not_found_ttl``."""
 
-    def is_fresh(self, now: float, pending_ttl: float) -> bool:
+    def is_fresh(
+        self, now: float, pending_ttl: float, not_found_ttl: float = DEFAULT_NOT_FOUND_TTL
+    ) -> bool:
         """Finished tasks never change; unfinished ones are asked again after ``pending_ttl``.
 
         An answer stamped later than ``now`` (the clock was set back, or the file came from a
         machine whose clock ran fast) cannot be aged, so an unfinished task is asked again.
         """
+        if self.not_found:
+            return 0 <= (now - self.fetched_at) < not_found_ttl
         return self.terminal or 0 <= (now - self.fetched_at) < pending_ttl
 
 
@@ -216,20 +225,27 @@ class TaskCache:
         keys: list[str] = []
         records: list[dict[str, Any]] = []
         stamps: list[Any] = []
+        missing: set[str] = set()  # keys of 12302 answers: no such task
         try:
             with collector_paused():
                 for key, value in self._rows(task_ids):
                     decoded = decode_stored(value)
-                    if decoded is not None:
+                    if decoded is not None and decoded[2] in _KEPT_CODES:
+                        if decoded[2] != CODE_OK:
+                            missing.add(key)
                         keys.append(key)
                         records.append(decoded[0])
                         stamps.append(decoded[1])
                 fetched = unix_seconds(stamps)
                 for key, record, fetched_at in zip(keys, records, fetched, strict=True):
                     if fetched_at == fetched_at:  # not NaN: a time that could not be read
-                        found[key[prefix_length:]] = CachedAnswer(
-                            record, fetched_at, _is_terminal(record.get("status"))
-                        )
+                        if key in missing:
+                            answer = CachedAnswer(record, fetched_at, False, True)
+                        else:
+                            answer = CachedAnswer(
+                                record, fetched_at, _is_terminal(record.get("status"))
+                            )
+                        found[key[prefix_length:]] = answer
         except _Rebuilt:
             return {}
         return found

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import math
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 from urllib.parse import unquote, urlsplit
 
@@ -122,20 +122,62 @@ def _is_json_content_type(content_type: str | None) -> bool:
     return bool(content_type and content_type.startswith("application/") and "json" in content_type)
 
 
-def decode_stored(value: str | bytes) -> tuple[dict[str, Any], Any] | None:
-    """A stored value -> the task record inside it and when it was stored; None if unusable."""
+def decode_stored(value: str | bytes) -> tuple[dict[str, Any], Any, int] | None:
+    """A stored value -> the task record inside it, when it was stored and the envelope code.
+
+    None if unusable. An answer of code 12302 (no such task) is stored too: its record is the
+    error envelope itself, so the caller can name the error as the server worded it.
+    """
     try:
         document = orjson.loads(value)
         body = document.get("_decoded_content")
         if not isinstance(body, dict):  # stored in another form: let requests-cache decode it
             body = SERIALIZER.loads(value).json()
-        record = body["data"]
+        code = body.get("code", 0)
+        record = body["data"] if code == 0 else body
         created_at = document["created_at"]
     except Exception:  # a damaged entry is a cache miss, never an error
         return None
-    if not isinstance(record, dict):
+    if not isinstance(record, dict) or not isinstance(code, int):
         return None
-    return record, created_at
+    return record, created_at, code
+
+
+class SyntheticAnswer:
+    """An answer the server gave, rebuilt from what was kept of it, for :func:`stored_value`.
+
+    Used where no ``requests.Response`` of its own exists: a task listed on a page (stored as
+    the answer to its own GET, so ``fetch`` and requests-cache read it like any other) and a
+    12302 (no such task), kept without its raw bytes.
+    """
+
+    __slots__ = ("content", "elapsed", "encoding", "headers", "reason", "request", "url")
+    status_code = 200
+
+    def __init__(
+        self,
+        url: str,
+        body: bytes,
+        *,
+        headers: dict[str, str],
+        elapsed_s: float,
+        reason: str | None,
+    ) -> None:
+        self.url = url
+        self.content = body
+        self.headers = headers
+        self.elapsed = timedelta(seconds=elapsed_s)
+        self.encoding = "utf-8"
+        self.reason = reason
+        self.request = _Request(url)
+
+
+class _Request:
+    __slots__ = ("url",)
+    method = "GET"
+
+    def __init__(self, url: str) -> None:
+        self.url = url
 
 
 def unix_seconds(stamps: list[Any]) -> list[float]:

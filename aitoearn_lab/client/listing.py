@@ -1,0 +1,321 @@
+"""``Client.sync``: every task of the account from the list endpoint, incrementally.
+
+1. The first page (1,000 tasks, newest first) gives ``total``; the other pages are asked
+   concurrently with the client's workers. Each page's tasks are stored in the cache as if
+   fetched by ID (finished for good, unfinished for ``pending_ttl``) the moment it arrives.
+2. Pages shift while new tasks arrive (offset paging over a list that grows at the top): a task
+   can be listed twice, so tasks are de-duplicated by ID, the newest answer kept. When the
+   pages report different totals the list moved under the concurrent reads, and the pages are
+   read again in order from the top, which misses nothing on a list that grows only at the top.
+3. A later sync with the same cache and key (see :mod:`aitoearn_lab.client.holdings`) pages
+   only until it reaches the newest task the last complete sync saw, then asks again, by ID,
+   only the unfinished tasks it holds; finished ones come from the cache in bulk.
+4. ``since`` stops the paging at tasks created earlier (creation time is in the task ID).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from aitoearn_lab import schema
+from aitoearn_lab.client.cache import CachedAnswer
+from aitoearn_lab.client.holdings import Holdings, SyncMark
+from aitoearn_lab.client.outcomes import Outcome
+from aitoearn_lab.client.paging import PAGE_SIZE, Page, ask_page
+from aitoearn_lab.client.session import progress_bar
+from aitoearn_lab.errors import CacheError, ConfigurationError
+
+if TYPE_CHECKING:
+    from aitoearn_lab.client.api import Client
+
+_MAX_PAGE_FACTOR = 3
+"""A sync asks at most this many times the pages of the first answer (plus a few): a bound."""
+
+
+@dataclass(slots=True)
+class SyncStats:
+    """Counts from the last :meth:`Client.sync`."""
+
+    tasks: int = 0
+    """Rows returned: every task of the account within ``since``."""
+    listed: int = 0
+    """Unique tasks the list pages showed in this sync."""
+    held: int = 0
+    """Tasks already held from earlier syncs (finished ones come from the cache)."""
+    list_pages: int = 0
+    """List pages asked (each retry counts)."""
+    by_id: int = 0
+    """Held unfinished tasks asked again by ID."""
+    by_id_requests: int = 0
+    incremental: bool = False
+    reread: bool = False
+    """True when the list moved under a concurrent read and was read again from the top."""
+    elapsed_s: float = 0.0
+
+    def describe(self) -> str:
+        """One line for a person."""
+        how = "incremental" if self.incremental else "full"
+        parts = [f"{self.tasks} tasks ({how} sync)", f"{self.list_pages} list page(s)"]
+        parts.append(f"{self.listed} listed")
+        if self.held:
+            parts.append(f"{self.held} held from earlier syncs")
+        if self.by_id:
+            parts.append(f"{self.by_id} unfinished asked again by ID")
+        return ", ".join(parts) + f" in {self.elapsed_s:.1f} s"
+
+
+def since_seconds(since: Any) -> float | None:
+    """``since`` (a datetime, date, ISO string, pandas Timestamp or Unix seconds) as Unix seconds.
+
+    A time without a zone is read as UTC.
+    """
+    if since is None:
+        return None
+    if isinstance(since, int | float) and not isinstance(since, bool):
+        return float(since)
+    import pandas as pd
+
+    if isinstance(since, date) and not isinstance(since, datetime):
+        since = datetime(since.year, since.month, since.day)
+    try:
+        moment = pd.Timestamp(since)
+    except (TypeError, ValueError):
+        raise ConfigurationError(
+            f"since must be a date, a datetime or an ISO 8601 string, got {since!r}"
+        ) from None
+    if moment is pd.NaT:
+        raise ConfigurationError(f"since must be a moment, got {since!r}")
+    if moment.tzinfo is None:
+        moment = moment.tz_localize("UTC")
+    return float(moment.timestamp())
+
+
+def created_s(task_id: str) -> int:
+    """Creation time (Unix seconds) from the ObjectId; -1 for an ID that is not one."""
+    seconds = schema.object_id_seconds(task_id)
+    return -1 if seconds is None else seconds
+
+
+def sync_outcomes(
+    client: Client, *, since: Any = None, max_tasks: int | None = None, progress: bool = False
+) -> tuple[list[Outcome], SyncStats]:
+    """The work of :meth:`Client.sync`, without the DataFrame: outcomes newest first."""
+    started = time.perf_counter()
+    if max_tasks is not None and max_tasks < 1:
+        raise ConfigurationError(f"max_tasks must be at least 1, got {max_tasks}")
+    since_s = since_seconds(since)
+    stats = SyncStats()
+    holdings = _holdings(client)
+    mark = holdings.mark() if holdings is not None else None
+    held: dict[str, CachedAnswer] = {}
+    if holdings is not None and mark is not None and mark.covers(since_s):
+        listed_before = holdings.listed_ids(since_s=since_s)
+        held = client._cache.lookup(listed_before) if client._cache is not None else {}
+        if len(held) < len(listed_before):  # answers cleared or damaged: list it all again
+            mark, held = None, {}
+    else:
+        mark = None
+    stats.incremental = mark is not None
+    stats.held = len(held)
+
+    bar = progress_bar(0, enabled=progress, desc="Syncing")
+    try:
+        pager = _Pager(client, holdings, since_s=since_s, mark=mark, held=held, max_tasks=max_tasks)
+        pager.bar = bar
+        listed = pager.collect(stats)
+    finally:
+        bar.close()
+
+    outcomes: dict[str, Outcome] = dict(listed)
+    unfinished = [
+        task_id
+        for task_id, answer in held.items()
+        if task_id not in outcomes and not answer.terminal
+    ]
+    for task_id, answer in held.items():
+        if task_id not in outcomes and answer.terminal:
+            outcomes[task_id] = Outcome(
+                task_id, record=answer.record, fetched_at=answer.fetched_at, from_cache=True
+            )
+    if unfinished:
+        for outcome in client.fetch_outcomes(unfinished, progress=False):
+            outcomes[outcome.task_id] = outcome
+        stats.by_id = client.last_fetch.fetched
+        stats.by_id_requests = client.last_fetch.requests
+
+    ordered = sorted(outcomes.values(), key=lambda o: o.task_id, reverse=True)
+    if since_s is not None:
+        ordered = [o for o in ordered if created_s(o.task_id) >= since_s]
+    if max_tasks is not None:
+        ordered = ordered[:max_tasks]
+    if holdings is not None and pager.complete and ordered:
+        newest = max([o.task_id for o in ordered] + ([mark.newest_id] if mark else []))
+        floor = mark.floor if mark is not None else since_s
+        holdings.set_mark(SyncMark(newest, floor, client._clock()))
+    stats.tasks = len(ordered)
+    stats.elapsed_s = time.perf_counter() - started
+    return ordered, stats
+
+
+def _holdings(client: Client) -> Holdings | None:
+    if client._cache is None:
+        return None
+    try:
+        return Holdings(client._cache)
+    except CacheError:
+        return None
+
+
+class _Pager:
+    """Reads list pages and keeps the newest answer per task."""
+
+    def __init__(
+        self,
+        client: Client,
+        holdings: Holdings | None,
+        *,
+        since_s: float | None,
+        mark: SyncMark | None,
+        held: dict[str, CachedAnswer],
+        max_tasks: int | None,
+    ) -> None:
+        self.client = client
+        self.holdings = holdings
+        self.since_s = since_s
+        self.mark = mark
+        self.mark_s = created_s(mark.newest_id) if mark is not None else None
+        self.held = held
+        self.max_tasks = max_tasks
+        self.found: dict[str, Outcome] = {}
+        self.totals: set[int] = set()
+        self.complete = False
+        self.bar: Any = None
+        self.stop = threading.Event()
+
+    def collect(self, stats: SyncStats) -> dict[str, Outcome]:
+        first = self._ask(1)
+        self._take(first, stats)
+        if self.since_s is None and self.max_tasks is None:
+            self.bar.total = first.total
+            self.bar.refresh()
+        self.bar.update(len(self.held))
+        last_asked = 1
+        limit = _MAX_PAGE_FACTOR * max(math.ceil(first.total / PAGE_SIZE), 1) + 5
+        ended = self._ends_here(first) or self._enough()
+        while not ended and last_asked < limit:
+            batch = self._next_batch(first, last_asked)
+            numbers = range(last_asked + 1, last_asked + 1 + batch)
+            for page in self._ask_many(numbers):
+                self._take(page, stats)
+                ended = ended or self._ends_here(page)
+            last_asked += batch
+            ended = ended or self._enough()
+        if len(self.totals) > 1:
+            # The list moved under the concurrent reads: read it again in order from the top,
+            # which misses nothing on a list that grows only at the top.
+            stats.reread = True
+            ended = False
+            for number in range(1, limit + 1):
+                page = self._ask(number)
+                self._take(page, stats)
+                if self._ends_here(page) or self._enough():
+                    ended = True
+                    break
+        self.complete = ended and self.max_tasks is None
+        stats.listed = len(self.found)
+        return self.found
+
+    def _next_batch(self, first: Page, last_asked: int) -> int:
+        """How many pages to ask at once next: all that remain on a full first read."""
+        workers = self.client.settings.workers
+        pages = math.ceil(first.total / PAGE_SIZE)
+        if self.mark is not None and self.since_s is None:
+            # New tasks sit on top of the ones held: their count says how far to read.
+            fresh = max(first.total - len(self.held), 0)
+            return max(min(math.ceil((fresh + 1) / PAGE_SIZE), pages) - last_asked, 1)
+        if self.since_s is None and self.max_tasks is None:
+            return max(pages - last_asked, 1)
+        return workers
+
+    def _ends_here(self, page: Page) -> bool:
+        """True when no later page can hold a task this sync still needs."""
+        if page.listed < PAGE_SIZE or page.number * PAGE_SIZE >= page.total:
+            return True  # the last page, by its own count
+        ids = page.task_ids()
+        if self.since_s is not None and any(created_s(i) < self.since_s for i in ids):
+            return True
+        if self.mark is not None and self.mark_s is not None:
+            newest = self.mark.newest_id
+            return any(i == newest or created_s(i) < self.mark_s for i in ids)
+        return False
+
+    def _enough(self) -> bool:
+        return self.max_tasks is not None and len(self.found) >= self.max_tasks
+
+    def _take(self, page: Page, stats: SyncStats) -> None:
+        stats.list_pages += page.attempts
+        self.totals.add(page.total)
+        client = self.client
+        if self.holdings is not None and page.records and page.meta is not None:
+            try:
+                self.holdings.store_page(
+                    page.records,
+                    url_of=client.task_url,
+                    meta=page.meta,
+                    fetched_at=page.fetched_at,
+                    pending_ttl=client.settings.pending_ttl,
+                )
+            except CacheError:
+                self.holdings = None  # the rows are still returned; only the copy on disk is lost
+        before = len(self.found)
+        for record in page.records:
+            task_id = record["id"]
+            if self.since_s is not None and created_s(task_id) < self.since_s:
+                continue
+            known = self.found.get(task_id)
+            if known is None or known.fetched_at <= page.fetched_at:
+                self.found[task_id] = Outcome(task_id, record=record, fetched_at=page.fetched_at)
+        for task_id, error in page.invalid:
+            if task_id not in self.found:
+                self.found[task_id] = Outcome(task_id, error=error, fetched_at=page.fetched_at)
+        if self.bar is not None:
+            self.bar.update(len(self.found) - before)
+
+    def _ask(self, number: int) -> Page:
+        client = self.client
+        return ask_page(
+            client._session,
+            client.base_url,
+            number,
+            self.stop,
+            settings=client.settings,
+            limiter=client._limiter,
+            clock=client._clock,
+            sleep=client._sleep,
+        )
+
+    def _ask_many(self, numbers: range) -> Iterator[Page]:
+        """Pages asked concurrently (the client's workers), yielded as they come."""
+        if len(numbers) == 1:
+            yield self._ask(numbers[0])
+            return
+        workers = min(self.client.settings.workers, len(numbers))
+        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="aitoearn-sync")
+        try:
+            pending: set[Future[Page]] = {pool.submit(self._ask, number) for number in numbers}
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    yield future.result()
+        except BaseException:
+            self.stop.set()
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)

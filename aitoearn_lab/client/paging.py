@@ -1,0 +1,197 @@
+"""One page of the list endpoint: asked until a usable answer, checked, its tasks validated."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+import requests
+
+from aitoearn_lab import schema
+from aitoearn_lab.client.holdings import PageMeta
+from aitoearn_lab.client.retry import RateLimiter, backoff_delay, retry_after_seconds
+from aitoearn_lab.config import FetchSettings
+from aitoearn_lab.errors import (
+    APIError,
+    AuthenticationError,
+    ListingUnavailableError,
+    ResponseValidationError,
+    TransportError,
+)
+
+LIST_PATH: Final = "/api/ai/video/generations"
+"""The list endpoint: the caller's tasks, newest first, ``?page=&pageSize=``."""
+
+PAGE_SIZE: Final = 1000
+"""The largest page the server accepts: one page replaces a thousand requests."""
+
+CODE_NO_ROUTE: Final = 404
+"""The envelope code of an unknown route: a server without the list endpoint."""
+
+_KEPT_HEADERS: Final = ("Content-Type", "Date")
+_NETWORK_ERRORS: Final = (
+    requests.ConnectionError,
+    requests.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+)
+
+
+@dataclass(slots=True)
+class Page:
+    """One answered page: the tasks it listed (valid ones as records) and the list's size then."""
+
+    number: int
+    total: int
+    records: list[dict[str, Any]] = field(default_factory=list)
+    invalid: list[tuple[str, ResponseValidationError]] = field(default_factory=list)
+    """Listed tasks whose record breaks the contract: ``(task ID, error)``; kept as rows."""
+    listed: int = 0
+    """How many entries the page held (a short page is the last one)."""
+    fetched_at: float = 0.0
+    attempts: int = 0
+    meta: PageMeta | None = None
+
+    def task_ids(self) -> list[str]:
+        return [record["id"] for record in self.records] + [task_id for task_id, _ in self.invalid]
+
+
+def page_url(base_url: str, number: int, size: int = PAGE_SIZE) -> str:
+    return f"{base_url}{LIST_PATH}?page={number}&pageSize={size}"
+
+
+def ask_page(
+    session: requests.Session,
+    base_url: str,
+    number: int,
+    stop: threading.Event,
+    *,
+    settings: FetchSettings,
+    limiter: RateLimiter | None,
+    clock: Callable[[], float],
+    sleep: Callable[[float], object] | None,
+    size: int = PAGE_SIZE,
+) -> Page:
+    """Ask for page ``number`` until a usable answer; retry what a retry can mend.
+
+    Raises
+    ------
+    ListingUnavailableError
+        The server has no list endpoint (an envelope of code 404, or HTTP 404).
+    AuthenticationError
+        The key was refused.
+    APIError
+        Any other definitive refusal.
+    TransportError
+        No usable answer after every retry, or the sync was stopped.
+    """
+    url = page_url(base_url, number, size)
+    problem = "not asked: the sync was stopped"
+    attempts = 0
+    for attempt in range(settings.max_retries + 1):
+        if stop.is_set():
+            break
+        if limiter is not None:
+            limiter.acquire()
+        attempts += 1
+        delay: float | None = None
+        try:
+            response = session.get(
+                url, timeout=(min(settings.timeout, 10.0), settings.timeout), allow_redirects=False
+            )
+        except _NETWORK_ERRORS as error:
+            problem = "timed out" if isinstance(error, requests.Timeout) else "connection failed"
+        except requests.RequestException as error:
+            raise TransportError(
+                f"page {number}: the request could not be made ({error})"
+            ) from None
+        else:
+            status = response.status_code
+            if status == 200:
+                try:
+                    page = _read_page(response, number, clock())
+                except schema.MalformedBodyError as error:
+                    problem = f"malformed answer: {error}"
+                except _Transient as error:
+                    problem = str(error)
+                else:
+                    page.attempts = attempts
+                    return page
+            elif status in (401, 403):
+                raise AuthenticationError(
+                    f"HTTP {status} {response.reason or ''}".strip(), code=schema.CODE_UNAUTHORIZED
+                )
+            elif status == 404:
+                raise ListingUnavailableError(f"HTTP 404 for {LIST_PATH}", code=CODE_NO_ROUTE)
+            elif status == 429 or status >= 500:
+                problem = f"HTTP {status} {response.reason or ''}".strip()
+                delay = retry_after_seconds(
+                    response.headers.get("Retry-After"),
+                    now=time.time(),
+                    cap=settings.max_retry_after,
+                )
+            else:
+                raise TransportError(
+                    f"page {number}: HTTP {status} {response.reason or ''}".strip(),
+                    http_status=status,
+                )
+        if attempt == settings.max_retries:
+            break
+        if delay is None:
+            delay = backoff_delay(attempt, base=settings.backoff_base, cap=settings.backoff_max)
+        if sleep is not None:
+            sleep(delay)
+        else:
+            stop.wait(delay)
+    raise TransportError(
+        f"page {number} of the task list: no usable answer after {attempts} attempt(s): {problem}"
+    )
+
+
+class _Transient(Exception):
+    """An answer worth asking again (a transient envelope code, a page of the wrong shape)."""
+
+
+def _read_page(response: requests.Response, number: int, fetched_at: float) -> Page:
+    envelope = schema.parse_envelope(response.content)
+    code = envelope["code"]
+    message = envelope.get("message")
+    text = (
+        message[:300]
+        if isinstance(message, str) and message
+        else schema.CODE_MESSAGES.get(code, "error")
+    )
+    request_id = envelope.get("requestId")
+    request_id = request_id[:64] if isinstance(request_id, str) else ""
+    if code == CODE_NO_ROUTE:
+        raise ListingUnavailableError(text, code=code, request_id=request_id or None)
+    if code in schema.AUTH_CODES:
+        raise AuthenticationError(text, code=code, request_id=request_id or None)
+    if code in schema.TRANSIENT_CODES:
+        raise _Transient(f"code {code}: {text}")
+    if code != schema.CODE_OK:
+        raise APIError(f"listing page {number}: {text}", code=code, request_id=request_id or None)
+    data = envelope.get("data")
+    entries = data.get("list") if isinstance(data, dict) else None
+    total = data.get("total") if isinstance(data, dict) else None
+    if not isinstance(entries, list) or not isinstance(total, int) or isinstance(total, bool):
+        raise _Transient("the page has no 'list' and 'total'")
+    headers = {name: response.headers[name] for name in _KEPT_HEADERS if name in response.headers}
+    elapsed = response.elapsed.total_seconds() if response.elapsed else 0.0
+    page = Page(number=number, total=total, listed=len(entries), fetched_at=fetched_at)
+    page.meta = PageMeta(
+        headers=headers, elapsed_s=elapsed, request_id=request_id, reason=response.reason
+    )
+    for entry in entries:
+        task_id = entry.get("id") if isinstance(entry, dict) else None
+        try:
+            page.records.append(schema.validate_task(entry))
+        except ResponseValidationError as error:
+            if isinstance(task_id, str) and task_id:
+                error.task_id = task_id
+                page.invalid.append((task_id, error))
+            # an entry without an ID cannot become a row of its own; it is counted, not kept
+    return page
