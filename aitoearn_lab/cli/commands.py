@@ -1,4 +1,4 @@
-"""The command line: ``aitoearn-lab fetch | report | demo | simulate | cache``.
+"""The command line: ``aitoearn-lab fetch | sync | report | demo | simulate | cache``.
 
 Exit codes: 0 when every ID got a definitive answer (a task, or 10002 / 12302); 1 when some IDs
 could not be fetched after retries; 2 for a usage, configuration, cache or authentication error,
@@ -28,6 +28,7 @@ from aitoearn_lab.cli.options import (
 )
 from aitoearn_lab.cli.reporting import REPORT_COLUMNS, report
 from aitoearn_lab.cli.simulating import demo, simulate
+from aitoearn_lab.cli.syncing import sync
 
 __all__ = [
     "EXIT_INCOMPLETE",
@@ -50,6 +51,7 @@ __all__ = [
     "report",
     "sigterm_as_interrupt",
     "simulate",
+    "sync",
 ]
 
 
@@ -70,7 +72,7 @@ def cli() -> None:
     warnings.showwarning = _show_warning
 
 
-for command in (fetch, report, demo, simulate, cache):
+for command in (fetch, sync, report, demo, simulate, cache):
     cli.add_command(command)
 
 

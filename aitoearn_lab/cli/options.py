@@ -15,6 +15,7 @@ import click
 
 from aitoearn_lab.config import (
     DEFAULT_MAX_RETRIES,
+    DEFAULT_NOT_FOUND_TTL,
     DEFAULT_PENDING_TTL,
     DEFAULT_TIMEOUT,
     DEFAULT_WORKERS,
@@ -113,6 +114,14 @@ def connection_options(command: F) -> F:
             show_default=True,
             metavar="SECONDS",
             help="Re-ask unfinished tasks whose answer is older than this.",
+        ),
+        click.option(
+            "--not-found-ttl",
+            type=click.FloatRange(min=0),
+            default=DEFAULT_NOT_FOUND_TTL,
+            show_default=True,
+            metavar="SECONDS",
+            help="Remember a 12302 (no such task) answer this long; 0 asks again every run.",
         ),
         click.option(
             "--workers",

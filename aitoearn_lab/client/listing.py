@@ -54,6 +54,9 @@ class SyncStats:
     by_id: int = 0
     """Held unfinished tasks asked again by ID."""
     by_id_requests: int = 0
+    failed: int = 0
+    """Rows without a usable answer (a listed record that breaks the contract, a re-ask that
+    failed after every retry)."""
     incremental: bool = False
     reread: bool = False
     """True when the list moved under a concurrent read and was read again from the top."""
@@ -68,6 +71,8 @@ class SyncStats:
             parts.append(f"{self.held} held from earlier syncs")
         if self.by_id:
             parts.append(f"{self.by_id} unfinished asked again by ID")
+        if self.failed:
+            parts.append(f"{self.failed} without a usable answer")
         return ", ".join(parts) + f" in {self.elapsed_s:.1f} s"
 
 
@@ -160,6 +165,7 @@ def sync_outcomes(
         floor = mark.floor if mark is not None else since_s
         holdings.set_mark(SyncMark(newest, floor, client._clock()))
     stats.tasks = len(ordered)
+    stats.failed = sum(1 for outcome in ordered if not outcome.settled)
     stats.elapsed_s = time.perf_counter() - started
     return ordered, stats
 

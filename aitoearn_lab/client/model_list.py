@@ -31,9 +31,6 @@ MODEL_COLUMNS: Final = (
     "description",
 )
 
-POLLED_CHANNELS: Final = frozenset({"dashscope", "grok", "relay"})
-"""Channels whose finish time is when the server's 30-second poller saw the end."""
-
 
 def ask_models(
     session: requests.Session,

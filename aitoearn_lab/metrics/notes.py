@@ -14,6 +14,7 @@ import pandas as pd
 
 from aitoearn_lab.frame.build import LATENCY_COLUMNS
 from aitoearn_lab.metrics.moments import TimeLike, format_duration, reference_time, seconds_until
+from aitoearn_lab.metrics.poller import poller_delay_note
 
 ZERO_QUEUE_NOTE: Final = (
     "Queue latency is exactly zero for every task (the server fills startedAt from submittedAt), "
@@ -34,7 +35,9 @@ def queue_is_uninformative(df: pd.DataFrame) -> bool:
     return bool(len(queue) > 0 and (queue == 0).all())
 
 
-def data_notes(df: pd.DataFrame, *, now: TimeLike = None) -> list[str]:
+def data_notes(
+    df: pd.DataFrame, *, now: TimeLike = None, models: pd.DataFrame | None = None
+) -> list[str]:
     """Sentences about the data that change how its figures should be read.
 
     Covers: task IDs that could not be fetched, a queue latency that is zero for every task,
@@ -47,6 +50,9 @@ def data_notes(df: pd.DataFrame, *, now: TimeLike = None) -> list[str]:
         The tasks DataFrame.
     now
         The moment the data describes (see :func:`aitoearn_lab.summarize`).
+    models
+        From :meth:`aitoearn_lab.Client.models`: adds which models' finish times carry the
+        30-second delay of the server's poller.
 
     Examples
     --------
@@ -110,6 +116,9 @@ def data_notes(df: pd.DataFrame, *, now: TimeLike = None) -> list[str]:
             f"The table has no fetch times; ages of unfinished tasks are measured to "
             f"{reference:%Y-%m-%d %H:%M} UTC."
         )
+    poller = None if models is None else poller_delay_note(frame, models)
+    if poller:
+        notes.append(poller)
     return notes
 
 

@@ -68,6 +68,9 @@ class Report:
         Period of the activity timeline (``"15min"``, ``"1h"``, ``"1D"`` ...).
     now
         The moment the data describes (default: its latest ``fetched_at``).
+    models
+        From :meth:`aitoearn_lab.Client.models`, to say which models' finish times carry the
+        delay of the server's 30-second poller.
 
     Examples
     --------
@@ -82,8 +85,10 @@ class Report:
         title: str = DEFAULT_TITLE,
         freq: str = "1h",
         now: TimeLike = None,
+        models: pd.DataFrame | None = None,
     ) -> None:
         self.df = df
+        self.models = models
         self.title = title
         self.freq = freq
         self.now = reference_time(df, now)
@@ -118,7 +123,7 @@ class Report:
     @cached_property
     def notes(self) -> list[str]:
         """:func:`~aitoearn_lab.data_notes`: what to know before reading the figures."""
-        return data_notes(self.df, now=self.now)
+        return data_notes(self.df, now=self.now, models=self.models)
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The tables the CSV files hold, by the names of :data:`REPORT_FILES`."""

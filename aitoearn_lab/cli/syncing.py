@@ -1,0 +1,111 @@
+"""``aitoearn-lab sync``: every task of the account from the list endpoint -> a tasks table."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from aitoearn_lab.cli.options import (
+    EXIT_INCOMPLETE,
+    connection_options,
+    friendly_errors,
+    sigterm_as_interrupt,
+)
+
+
+@click.command()
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the tasks to .csv, .parquet or .jsonl (default: CSV on stdout).",
+)
+@click.option(
+    "--since",
+    metavar="DATE",
+    help="Only tasks created at or after this date or time (ISO 8601; UTC unless a zone is given).",
+)
+@click.option(
+    "--max-tasks",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    help="At most the N newest tasks.",
+)
+@connection_options
+@click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
+@friendly_errors
+def sync(
+    output: Path | None,
+    since: str | None,
+    max_tasks: int | None,
+    base_url: str | None,
+    region: str | None,
+    cache_path: Path | None,
+    no_cache: bool,
+    pending_ttl: float,
+    not_found_ttl: float,
+    workers: int,
+    max_rps: float | None,
+    timeout: float,
+    max_retries: int,
+    no_progress: bool,
+) -> None:
+    """Fetch every task of the account, no task IDs needed.
+
+    The server lists the key's own tasks, 1,000 a page. With the cache on, a later sync reads
+    only the pages of new tasks and asks again only for the unfinished ones it holds; the table
+    still holds every task. A server without the list endpoint ends with exit code 2: fetch
+    the tasks by ID there.
+
+    \b
+    Examples:
+      aitoearn-lab sync -o tasks.parquet
+      aitoearn-lab sync --since 2026-07-01 -o july.csv
+    """
+    from aitoearn_lab.client.api import Client
+    from aitoearn_lab.client.listing import since_seconds
+    from aitoearn_lab.errors import ConfigurationError
+    from aitoearn_lab.frame.tables import format_for_csv, output_kind, write_tasks
+
+    if output is not None:
+        output_kind(output)  # a wrong suffix is a usage error before any request, not after
+    if since is not None:
+        try:
+            since_seconds(since)
+        except ConfigurationError:
+            raise click.BadParameter(
+                f"{since!r} is not a date or time; use ISO 8601, e.g. 2026-07-01 or "
+                "2026-07-01T12:00:00Z",
+                param_hint="--since",
+            ) from None
+    client = Client(
+        base_url=base_url,
+        region=region,
+        cache=False if no_cache else cache_path,
+        workers=workers,
+        pending_ttl=pending_ttl,
+        not_found_ttl=not_found_ttl,
+        timeout=timeout,
+        max_rps=max_rps,
+        max_retries=max_retries,
+    )
+    with client, sigterm_as_interrupt():
+        tasks = client.sync(since=since, max_tasks=max_tasks, progress=not no_progress)
+    stats = client.last_sync
+    if output is not None:
+        write_tasks(tasks, output)
+        click.echo(f"wrote {len(tasks)} tasks to {output}", err=True)
+    else:
+        format_for_csv(tasks).to_csv(sys.stdout, index=False, lineterminator="\r\n")
+    click.echo(stats.describe(), err=True)
+    odd = int(tasks["anomalies"].notna().sum())
+    if odd:
+        click.echo(f"{odd} row(s) with anomalies; see the anomalies column", err=True)
+    if stats.failed:
+        click.echo(
+            f"{stats.failed} task(s) got no usable answer; see the fetch_error column", err=True
+        )
+        sys.exit(EXIT_INCOMPLETE)
