@@ -59,6 +59,8 @@ class RemoteService:
         self.answer: Callable[[str], Crafted] = lambda task_id: Crafted(
             body=envelope({}, code=schema.CODE_INVALID_TASK_ID, message="无效的 AI 任务 ID")
         )
+        self.answer_request: Callable[[str, str | None], Crafted] | None = None
+        """When set, answers every request from its raw path and key header instead."""
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
 
@@ -102,7 +104,12 @@ class RemoteService:
                 with service._lock:
                     service.seen.append(Seen(self.path, self.headers.get(schema.API_KEY_HEADER)))
                 task_id = unquote(self.path[len(schema.TASK_PATH) :], errors="replace")
-                crafted = service.answer(task_id)
+                if service.answer_request is not None:
+                    crafted = service.answer_request(
+                        self.path, self.headers.get(schema.API_KEY_HEADER)
+                    )
+                else:
+                    crafted = service.answer(task_id)
                 payload = crafted.payload()
                 self.send_response(crafted.status, crafted.reason)
                 for name, value in crafted.headers.items():
