@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from datetime import date
 
-from benchmarks import analytics, cold, dashboard, flatten, memory, warm
+from benchmarks import analytics, cold, dashboard, flatten, memory, sync, warm
 from benchmarks._common import Result
 
 BENCHMARKS: dict[str, Callable[..., list[Result]]] = {
@@ -19,6 +19,8 @@ BENCHMARKS: dict[str, Callable[..., list[Result]]] = {
     "analytics": analytics.run,
     "memory": memory.run,
     "dashboard": dashboard.run,
+    "sync": sync.run_sync,
+    "incremental": sync.run_incremental,
 }
 
 

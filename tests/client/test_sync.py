@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from aitoearn_lab import Client, ListingUnavailableError, data_notes
+from aitoearn_lab import AuthenticationError, Client, ListingUnavailableError, data_notes
 from aitoearn_lab.simulator import ManualClock, World
 from tests.support import ANCHOR, DATA, RecordingSleep
 from tests.support.listing import ListingService, arrivals
@@ -223,3 +223,20 @@ def test_models_are_read_without_the_key_and_name_the_polled_finish_times(
     if "seedance-2-fast-beta" in used:
         assert poller and "seedance-2-fast-beta (relay)" in poller[0]
     assert not [n for n in data_notes(tasks) if "poller" in n]
+
+
+def test_a_cleared_cache_or_a_refused_key_is_met_plainly(
+    client_for: Any, service: ListingService
+) -> None:
+    client = client_for()
+    client.sync(max_tasks=10, progress=False)
+    client.sync(progress=False)
+    assert client.clear_cache() == 5_000
+    service.remote.reset()
+    tasks = client.sync(progress=False)  # the mark is ignored: the answers behind it are gone
+    assert len(tasks) == 5_000 and not client.last_sync.incremental
+    assert len(service.pages_asked()) == 5
+    wrong = "ai_" + "Q" * 48
+    with pytest.raises(AuthenticationError) as refused:
+        client_for(api_key=wrong).sync(progress=False)
+    assert wrong not in str(refused.value) and refused.value.code == 401
