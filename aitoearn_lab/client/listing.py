@@ -130,13 +130,12 @@ def sync_outcomes(
     stats.incremental = mark is not None
     stats.held = len(held)
 
-    bar = progress_bar(0, enabled=progress, desc="Syncing")
+    pager = _Pager(client, holdings, since_s=since_s, mark=mark, held=held, max_tasks=max_tasks)
     try:
-        pager = _Pager(client, holdings, since_s=since_s, mark=mark, held=held, max_tasks=max_tasks)
-        pager.bar = bar
-        listed = pager.collect(stats)
+        listed = pager.collect(stats, progress=progress)
     finally:
-        bar.close()
+        if pager.bar is not None:
+            pager.bar.close()
 
     outcomes: dict[str, Outcome] = dict(listed)
     unfinished = [
@@ -205,12 +204,11 @@ class _Pager:
         self.bar: Any = None
         self.stop = threading.Event()
 
-    def collect(self, stats: SyncStats) -> dict[str, Outcome]:
-        first = self._ask(1)
+    def collect(self, stats: SyncStats, *, progress: bool) -> dict[str, Outcome]:
+        first = self._ask(1)  # before the bar: a server without the list shows no bar at all
+        known = self.since_s is None and self.max_tasks is None
+        self.bar = progress_bar(first.total if known else 0, enabled=progress, desc="Syncing")
         self._take(first, stats)
-        if self.since_s is None and self.max_tasks is None:
-            self.bar.total = first.total
-            self.bar.refresh()
         self.bar.update(len(self.held))
         last_asked = 1
         limit = _MAX_PAGE_FACTOR * max(math.ceil(first.total / PAGE_SIZE), 1) + 5
