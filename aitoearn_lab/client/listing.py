@@ -306,20 +306,34 @@ class _Pager:
         )
 
     def _ask_many(self, numbers: range) -> Iterator[Page]:
-        """Pages asked concurrently (the client's workers), yielded as they come."""
+        """Pages asked concurrently (the client's workers), yielded as they come.
+
+        When a page fails, nothing more is asked, but the pages already in flight are still
+        yielded (and so stored) before the error is raised.
+        """
         if len(numbers) == 1:
             yield self._ask(numbers[0])
             return
         workers = min(self.client.settings.workers, len(numbers))
         pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="aitoearn-sync")
+        failure: BaseException | None = None
         try:
             pending: set[Future[Page]] = {pool.submit(self._ask, number) for number in numbers}
             while pending:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
-                    yield future.result()
+                    try:
+                        page = future.result()
+                    except Exception as error:  # raised below, once the rest is in
+                        if failure is None:
+                            failure = error
+                            self.stop.set()
+                        continue
+                    yield page
         except BaseException:
             self.stop.set()
             pool.shutdown(wait=False, cancel_futures=True)
             raise
         pool.shutdown(wait=True)
+        if failure is not None:
+            raise failure

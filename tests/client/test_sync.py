@@ -11,7 +11,13 @@ from typing import Any
 
 import pytest
 
-from aitoearn_lab import AuthenticationError, Client, ListingUnavailableError, data_notes
+from aitoearn_lab import (
+    AuthenticationError,
+    Client,
+    ListingUnavailableError,
+    TransportError,
+    data_notes,
+)
 from aitoearn_lab.simulator import ManualClock, World
 from tests.support import ANCHOR, DATA, RecordingSleep
 from tests.support.listing import ListingService, arrivals
@@ -240,3 +246,20 @@ def test_a_cleared_cache_or_a_refused_key_is_met_plainly(
     with pytest.raises(AuthenticationError) as refused:
         client_for(api_key=wrong).sync(progress=False)
     assert wrong not in str(refused.value) and refused.value.code == 401
+
+
+def test_a_sync_cut_short_keeps_its_pages_and_leaves_the_mark_alone(
+    client_for: Any, service: ListingService
+) -> None:
+    service.failing_pages = {4}
+    client = client_for(max_retries=1)
+    with pytest.raises(TransportError, match="page 4"):
+        client.sync(progress=False)
+    answered = set(service.pages_asked()) - {4}
+    assert client.cache_size() == 1_000 * len(answered) > 0  # every page that answered is stored
+    service.failing_pages = set()
+    service.remote.reset()
+    tasks = client.sync(progress=False)
+    assert len(tasks) == 5_000 and tasks["task_id"].is_unique
+    assert not client.last_sync.incremental  # no mark: the cut sync never completed
+    assert len(service.pages_asked()) == 5

@@ -31,6 +31,8 @@ class ListingService:
         self.clock = clock
         self.models = models
         self.has_list = True
+        self.failing_pages: set[int] = set()
+        """Pages answered with an HTTP 503 from a proxy, every time."""
         self.between_pages: Callable[[int], None] | None = None
         """Called with each page number before the page is answered (arrivals mid-sync)."""
         self.remote = RemoteService()
@@ -95,6 +97,10 @@ class ListingService:
         if api_key != self.api_key:
             return Crafted(body=envelope({}, code=401, message="Unauthorized"))
         page, size = int(query["page"][0]), int(query["pageSize"][0])
+        if page in self.failing_pages:
+            return Crafted(
+                status=503, body=b"<html>503</html>", headers={"Content-Type": "text/html"}
+            )
         if self.between_pages is not None:
             self.between_pages(page)
         views = self.visible()
