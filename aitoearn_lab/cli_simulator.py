@@ -65,10 +65,15 @@ def demo(out_dir: Path, tasks: int, seed: int, speed: float, no_progress: bool) 
 )
 @click.option(
     "--timestamps",
-    type=click.Choice(["separate", "public-code"]),
-    default="separate",
+    type=click.Choice(["public-code", "separate"]),
+    default="public-code",
     show_default=True,
-    help="public-code: startedAt equals submittedAt, as the platform's public code fills it.",
+    help="separate: startedAt is when rendering began and waiting tasks are QUEUED.",
+)
+@click.option(
+    "--owner-only",
+    is_flag=True,
+    help="Refuse a task of another key (12302), as a stricter server might.",
 )
 @click.option(
     "--ids-file",
@@ -86,6 +91,7 @@ def simulate(
     speed: float,
     faults: str,
     timestamps: str,
+    owner_only: bool,
     ids_file: Path,
 ) -> None:
     """Run the simulated AiToEarn server in the foreground until Ctrl-C."""
@@ -100,7 +106,8 @@ def simulate(
         seed=seed,
         speed=speed,
         faults=plan,
-        timestamps="public-code" if timestamps == "public-code" else "separate",
+        timestamps="separate" if timestamps == "separate" else "public-code",
+        owner_only=owner_only,
         host=host,
         port=port,
     )
