@@ -71,6 +71,13 @@ def demo(out_dir: Path, tasks: int, seed: int, speed: float, no_progress: bool) 
     help="separate: startedAt is when rendering began and waiting tasks are QUEUED.",
 )
 @click.option(
+    "--arrivals",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Tasks created during the first simulated hour, for list syncs to find.",
+)
+@click.option(
     "--owner-only",
     is_flag=True,
     help="Refuse a task of another key (12302), as a stricter server might.",
@@ -91,6 +98,7 @@ def simulate(
     speed: float,
     faults: str,
     timestamps: str,
+    arrivals: int,
     owner_only: bool,
     ids_file: Path,
 ) -> None:
@@ -108,6 +116,7 @@ def simulate(
         faults=plan,
         timestamps="separate" if timestamps == "separate" else "public-code",
         owner_only=owner_only,
+        arrivals=arrivals,
         host=host,
         port=port,
     )

@@ -6,6 +6,7 @@ import json
 import re
 from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -215,6 +216,9 @@ def test_list_defaults_and_page_size_bounds(sim: Simulator) -> None:
         ), bad
     for bad in ({"page": 0}, {"page": -1}, {"page": "x"}):
         assert page(sim, **bad)["code"] == 10002, bad
+    slash = get(sim, f"{LIST_PATH}/?pageSize=3").json()["data"]  # Express ignores a final /
+    assert [r["id"] for r in slash["list"]] == [r["id"] for r in default["list"][:3]]
+    assert get(sim, f"{MODELS_PATH}/", key=None).json()["code"] == 0
     assert page(sim, key=None)["code"] == 401
     assert page(sim, key="ai_nope", pageSize=0)["code"] == 401  # the key is checked first
 
@@ -227,11 +231,13 @@ def test_the_list_holds_only_the_callers_tasks(sim: Simulator) -> None:
     assert not mine & theirs
 
 
-def test_new_tasks_arrive_at_the_top_and_pages_shift(clock: ManualClock) -> None:
+def test_new_tasks_arrive_at_the_top_and_pages_shift(clock: ManualClock, tmp_path: Path) -> None:
     with Simulator(tasks=200, seed=5, clock=clock, arrivals=30) as sim:
         early = set(sim.world.task_ids(0, at=ANCHOR))
         arriving = [task_id for task_id in sim.task_ids if task_id not in early]
         assert len(arriving) == 30
+        written = sim.write_task_ids(tmp_path / "ids.txt").read_text("utf-8").split()
+        assert set(written) == early  # only tasks that exist when the file is written
         assert task(sim, arriving[0])["code"] == 12302  # not created yet
         before = page(sim, pageSize=50)["data"]
         assert before["total"] == len(early)
@@ -302,7 +308,7 @@ def test_the_request_log_keeps_no_key_on_any_route(sim: Simulator) -> None:
 def test_simulate_offers_owner_only_and_defaults_to_public_code() -> None:
     result = CliRunner().invoke(cli, ["simulate", "--help"])
     assert result.exit_code == 0
-    assert "--owner-only" in result.output
+    assert "--owner-only" in result.output and "--arrivals" in result.output
     assert re.search(r"--timestamps \[public-code\|separate\]", result.output)
     assert re.search(r"\[default:\s+public-code\]", result.output)
 

@@ -176,9 +176,10 @@ class Simulator:
         return self.world.task_ids(0)
 
     def write_task_ids(self, path: str | Path) -> Path:
-        """Write the main key's task IDs, one per line; return the path."""
+        """Write the IDs of the main key's tasks that exist now, one per line; return the path."""
         path = Path(path)
-        path.write_text("\n".join(self.task_ids) + "\n", encoding="utf-8")
+        ids = self.world.task_ids(0, at=self.clock.now())
+        path.write_text("\n".join(ids) + "\n", encoding="utf-8")
         return path
 
     # --- faults, reads and the log -----------------------------------------------------------

@@ -112,9 +112,11 @@ class SimulatorApp:
         chinese = envelopes.wants_chinese(request.accept_language)
         request_id = envelopes.request_id(request.request_id)
         owner = self._owner_of_key.get(request.api_key or "")
-        if request.method == "GET" and route == MODELS_PATH:
-            kind, target = "models", route
-        elif request.method == "GET" and route == LIST_PATH:
+        # Express, under the real server, matches a route with or without a trailing slash.
+        bare = route.removesuffix("/") if route != "/" else route
+        if request.method == "GET" and bare == MODELS_PATH:
+            kind, target = "models", bare
+        elif request.method == "GET" and bare == LIST_PATH:
             kind, target = "list", request.path[:200]
         elif (
             request.method == "GET"
