@@ -291,7 +291,7 @@ def test_any_key_reads_any_task_unless_owner_only(clock: ManualClock) -> None:
 
 def test_the_request_log_keeps_no_key_on_any_route(sim: Simulator) -> None:
     get(sim, f"{TASK_PATH}{sim.task_ids[0]}")
-    get(sim, f"{LIST_PATH}?pageSize=5")
+    get(sim, f"{LIST_PATH}?pageSize=5&apiKey={sim.api_key}")  # a key where none belongs
     get(sim, MODELS_PATH)
     get(sim, "/nowhere")
     log = sim.request_log
@@ -302,6 +302,7 @@ def test_the_request_log_keeps_no_key_on_any_route(sim: Simulator) -> None:
         ("unknown", 0, "404"),
     ]
     assert sim.api_key not in repr(log)
+    assert log[1].task_id == f"{LIST_PATH}?pageSize=5"
     assert sim.request_counts() == Counter({sim.task_ids[0]: 1})
 
 

@@ -117,7 +117,7 @@ class SimulatorApp:
         if request.method == "GET" and bare == MODELS_PATH:
             kind, target = "models", bare
         elif request.method == "GET" and bare == LIST_PATH:
-            kind, target = "list", request.path[:200]
+            kind, target = "list", _list_target(parts.query)
         elif (
             request.method == "GET"
             and route.startswith(schema.TASK_PATH)
@@ -196,6 +196,15 @@ class SimulatorApp:
 
 
 _JSON = {"Content-Type": "application/json; charset=utf-8"}
+
+
+def _list_target(query: str) -> str:
+    """The list request as the log keeps it: only the paging parameters, whatever else came."""
+    values = parse_qs(query, keep_blank_values=True)
+    kept = "&".join(
+        f"{name}={values[name][-1][:20]}" for name in ("page", "pageSize") if name in values
+    )
+    return f"{LIST_PATH}?{kept}" if kept else LIST_PATH
 
 
 def _json_headers(request_id: str) -> dict[str, str]:
