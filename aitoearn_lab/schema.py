@@ -202,6 +202,7 @@ INPUT_FIELDS: Final = frozenset(
         "resolution",
         "videoUrl",
         "videos",
+        "watermark",
     )
 )
 

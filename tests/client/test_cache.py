@@ -83,6 +83,7 @@ def test_error_envelopes_and_faulty_answers_are_never_stored(
 
 
 def test_entries_are_scoped_per_key(sim: Simulator, clock: ManualClock, cache_path: Path) -> None:
+    sim.owner_only = True  # so the second key's answers differ from the first key's
     mine = sim.task_ids[:5]
     theirs = sim.world.task_ids(owner=1)[:3]
     with Client(
