@@ -17,15 +17,12 @@ from aitoearn_lab.cli import cli
 from aitoearn_lab.schema import TASK_PATH
 from aitoearn_lab.simulator import ManualClock, Simulator
 from aitoearn_lab.simulator.catalogue import model_table
-
-from .conftest import ANCHOR, ROOT
+from tests.support import ANCHOR, DATA
 
 LIST_PATH = "/api/ai/video/generations"
 MODELS_PATH = "/api/ai/models/video/generation"
 REQUEST_ID = re.compile(r"[0-9a-z]{21}")
-REFERENCE: dict[str, Any] = json.loads(
-    (ROOT / "tests" / "data" / "real_shaped_answers.json").read_text("utf-8")
-)
+REFERENCE: dict[str, Any] = json.loads((DATA / "real_shaped_answers.json").read_text("utf-8"))
 
 
 def get(
