@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 
 from aitoearn_lab.metrics.moments import format_duration
+from aitoearn_lab.metrics.overview import Headline
 from aitoearn_lab.report import page as h
 
 FILE_DESCRIPTIONS = {
@@ -25,7 +26,7 @@ FILE_DESCRIPTIONS = {
 
 def body_sections(
     *,
-    overall: pd.Series,
+    figures: Headline,
     summary: pd.DataFrame,
     comparison: pd.DataFrame,
     errors: pd.DataFrame,
@@ -56,7 +57,7 @@ def body_sections(
     return "".join(
         [
             nav,
-            h.cards(headline(overall)),
+            h.cards(headline(figures)),
             h.notes(notes),
             models_section(summary, charts, colors, zero_queue=zero_queue),
             compare_section(comparison, colors),
@@ -81,30 +82,29 @@ def body_sections(
     )
 
 
-def headline(overall: pd.Series) -> list[h.Card]:
+def headline(figures: Headline) -> list[h.Card]:
     """The figures a reader wants first: volume, success, turnaround, what is still running."""
-    low, high = overall["failure_rate_lo"], overall["failure_rate_hi"]
+    low, high = figures.failure_rate_lo, figures.failure_rate_hi
     interval = f"95% interval {h.percent(low)} – {h.percent(high)}" if pd.notna(low) else ""
-    km = overall["total_s_km_p50"]
-    oldest = overall["oldest_unfinished_age_s"]
+    km, oldest = figures.total_s_km_p50, figures.oldest_unfinished_age_s
     return [
-        h.Card("tasks", h.integer(overall["tasks"]), f"{h.integer(overall['finished'])} finished"),
+        h.Card("tasks", h.integer(figures.tasks), f"{h.integer(figures.finished)} finished"),
         h.Card(
             "success rate",
-            h.percent(overall["success_rate"]),
-            f"{h.integer(overall['succeeded'])} succeeded, {h.integer(overall['failed'])} failed",
+            h.percent(figures.success_rate),
+            f"{h.integer(figures.succeeded)} succeeded, {h.integer(figures.failed)} failed",
         ),
-        h.Card("failure rate", h.percent(overall["failure_rate"]), interval),
+        h.Card("failure rate", h.percent(figures.failure_rate), interval),
         h.Card(
             "median turnaround",
-            h.seconds(overall["total_s_p50"]),
+            h.seconds(figures.total_s_p50),
             f"counting unfinished: {h.seconds(km)}" if pd.notna(km) else "",
         ),
-        h.Card("95th percentile", h.seconds(overall["total_s_p95"]), "of succeeded tasks"),
+        h.Card("95th percentile", h.seconds(figures.total_s_p95), "of succeeded tasks"),
         h.Card(
             "unfinished",
-            h.integer(overall["unfinished"]),
-            f"oldest waiting {format_duration(float(oldest))}" if pd.notna(oldest) else "",
+            h.integer(figures.unfinished),
+            f"oldest waiting {h.seconds(oldest)}" if pd.notna(oldest) else "",
         ),
     ]
 
