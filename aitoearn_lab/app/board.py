@@ -1,10 +1,12 @@
 """The ipywidgets dashboard: filters -> headline figures, chart tabs, tables, export, refresh.
 
-The only module that imports ipywidgets. ``dashboard(tasks)`` returns a widget; displaying it
-(in Jupyter, JupyterLab or Voila) shows the app. Filtering is done on arrays prepared once
-(category codes, submission days, durations), so a change costs a few boolean operations even
-for 100,000 tasks; only the chart on screen is redrawn at once, the others when their tab opens.
-What needs no widgets is in dashboard_content.py (arrays, HTML) and dashboard_figures.py.
+With controls.py, the only module that imports ipywidgets. ``dashboard(tasks)`` returns a
+widget; displaying it (in Jupyter, JupyterLab or Voila) shows the app. Filtering is done on
+arrays prepared once (category codes, submission days, durations), so a change costs a few
+boolean operations even for 100,000 tasks; only the chart on screen is redrawn at once, the
+others when their tab opens.
+What needs no widgets is in content.py (arrays, HTML) and figures.py; the filter controls are
+made in controls.py, the charts listed in :mod:`aitoearn_lab.charts.registry`.
 """
 
 from __future__ import annotations
