@@ -40,7 +40,6 @@ from aitoearn_lab.app.figures import replace_figure
 from aitoearn_lab.charts.registry import DASHBOARD_CHARTS
 from aitoearn_lab.errors import AiToEarnError
 from aitoearn_lab.metrics.failures import error_groups
-from aitoearn_lab.metrics.moments import reference_time
 from aitoearn_lab.metrics.overview import Headline, headline
 
 if TYPE_CHECKING:
@@ -104,7 +103,7 @@ class Dashboard(widgets.VBox):
         """The figures the headline cards show (:func:`~aitoearn_lab.metrics.headline`)."""
         with self._holding_events():
             filters = self._make_filters()
-            charts = self._make_chart_tabs()
+            charts = self._make_displays()
             actions = self._make_actions(client)
             super().__init__(
                 [
@@ -126,7 +125,6 @@ class Dashboard(widgets.VBox):
         """Hold ``tasks`` and the arrays made from them once."""
         self._tasks = tasks
         self._prepared = PreparedTasks.of(tasks)
-        self._now = reference_time(tasks)
 
     def _make_filters(self) -> widgets.HBox:
         self.model_filter = multi_choice("Model", self._prepared.models, "lab-filter-model")
@@ -155,7 +153,8 @@ class Dashboard(widgets.VBox):
             self.duration_filter,
         )
 
-    def _make_chart_tabs(self) -> widgets.Tab:
+    def _make_displays(self) -> widgets.Tab:
+        """The headline, the tables and the chart tabs (returned)."""
         self.headline = widgets.HTML().add_class("lab-headline-widget")
         # Each FigureWidget carries plotly.js (about 5 MB) to the browser, and the front end gives
         # a widget two seconds to start: so a chart's widget is made when its tab first opens.
@@ -258,7 +257,7 @@ class Dashboard(widgets.VBox):
     def _show_selection(self, selected: pd.DataFrame | None = None) -> None:
         """The headline and the tables for the current selection."""
         selected = self._selection() if selected is None else selected
-        self.headline_figures = headline(selected, now=self._now, waiting=False)
+        self.headline_figures = headline(selected, waiting=False)
         self.headline.value = headline_html(
             selected, len(self._tasks), figures=self.headline_figures
         )

@@ -37,7 +37,6 @@ _VIEW_COLUMNS: Final = (
     "submitted_at",
     "started_at",
     "finished_at",
-    "fetched_at",
     "queue_s",
     "render_s",
     "total_s",

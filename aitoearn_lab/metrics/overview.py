@@ -84,14 +84,14 @@ def headline(df: pd.DataFrame, *, now: TimeLike = None, waiting: bool = True) ->
     columns = df[[name for name in _COLUMNS if name in df.columns]]
     fetched = columns["state"].notna().to_numpy()
     frame = columns if fetched.all() else columns[fetched]
-    if "fetched_at" not in frame.columns:
-        frame = frame.assign(fetched_at=pd.NaT)
     groups = Groups.single(frame)
     counts = count_figures(groups)
     latency = latency_figures(frame, groups, metrics=("total_s",), percentiles=(50, 95))
     figures = {**counts, **latency}
     if waiting:
         reference = reference_time(df, now)
+        if "fetched_at" not in frame.columns:
+            frame = frame.assign(fetched_at=pd.NaT)
         figures["total_s_km_p50"] = km_median(frame, groups, reference)
         figures["oldest_unfinished_age_s"] = oldest_unfinished(frame, groups, reference)
     names = [field.name for field in fields(Headline) if field.name != "rows"]
