@@ -81,9 +81,9 @@ def headline(df: pd.DataFrame, *, now: TimeLike = None, waiting: bool = True) ->
     >>> figures = headline(tasks)  # doctest: +SKIP
     >>> figures.success_rate, figures.total_s_p95  # doctest: +SKIP
     """
-    columns = df[[name for name in _COLUMNS if name in df.columns]]
-    fetched = columns["state"].notna().to_numpy()
-    frame = columns if fetched.all() else columns[fetched]
+    fetched = df["state"].notna().to_numpy()
+    # Only the columns read are selected: selecting rows copies every column kept.
+    frame = df if fetched.all() else df.loc[fetched, [c for c in _COLUMNS if c in df.columns]]
     groups = Groups.single(frame)
     counts = count_figures(groups)
     latency = latency_figures(frame, groups, metrics=("total_s",), percentiles=(50, 95))
