@@ -84,7 +84,8 @@ def run(*, quick: bool) -> list[Result]:
 def _through_dashboard(
     frame: Any, subsets: list[tuple[str, ...]]
 ) -> tuple[Callable[[], None], int, str]:
-    from aitoearn_lab.app.board import CHART_TABS, dashboard
+    from aitoearn_lab.app.board import dashboard
+    from aitoearn_lab.charts.registry import DASHBOARD_CHARTS
 
     board = dashboard(frame)
     turn = [0]
@@ -92,15 +93,15 @@ def _through_dashboard(
     def change() -> None:
         turn[0] += 1
         board.model_filter.value = subsets[turn[0] % 2]  # selection, headline, tables, one chart
-        for title, _ in CHART_TABS:
-            board.figure(title)  # every chart not yet drawn for this selection
+        for chart in DASHBOARD_CHARTS:
+            board.figure(chart.title)  # every chart not yet drawn for this selection
 
     how = (
         "aitoearn_lab.app.board: the model filter flips between two halves of the models; "
         "the change redraws the headline, the tables and the chart on screen, then every other "
-        f"tab's chart is drawn ({len(CHART_TABS)} charts); best of several changes"
+        f"tab's chart is drawn ({len(DASHBOARD_CHARTS)} charts); best of several changes"
     )
-    return change, len(CHART_TABS), how
+    return change, len(DASHBOARD_CHARTS), how
 
 
 def _through_charts(

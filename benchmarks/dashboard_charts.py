@@ -45,18 +45,14 @@ def world_tasks(tasks: int, seed: int) -> pd.DataFrame:
 
 
 def chart_functions() -> list[tuple[str, Callable[[pd.DataFrame], Any]]]:
-    from aitoearn_lab import charts, error_groups, summarize
+    from aitoearn_lab import error_groups, summarize
+    from aitoearn_lab.charts.registry import CHARTS
+    from aitoearn_lab.metrics.overview import headline
 
     return [
-        ("latency_distribution", charts.latency_distribution),
-        ("latency_ecdf", charts.latency_ecdf),
-        ("queue_render_bars", charts.queue_render_bars),
-        ("state_mix", charts.state_mix),
-        ("failure_rates", charts.failure_rates),
-        ("activity", charts.activity),
-        ("render_heatmap", charts.render_heatmap),
-        ("error_signatures", charts.error_signatures),
+        *((chart.function.__name__, chart.function) for chart in CHARTS),
         ("summarize", summarize),
+        ("headline", headline),
         ("error_groups", error_groups),
     ]
 
@@ -102,7 +98,7 @@ def main(argv: list[str] | None = None) -> None:
 
 def dashboard_figures(tasks: pd.DataFrame, models: list[str], repeat: int) -> None:
     from aitoearn_lab import dashboard
-    from aitoearn_lab.app.board import CHART_TABS
+    from aitoearn_lab.charts.registry import DASHBOARD_CHARTS
 
     start = time.perf_counter()
     app = dashboard(tasks)
@@ -125,13 +121,13 @@ def dashboard_figures(tasks: pd.DataFrame, models: list[str], repeat: int) -> No
         f"{'met' if all_charts < GOAL_ALL_CHARTS_S else 'NOT met'}",
     )
 
-    for index, (title, _) in enumerate(CHART_TABS):
+    for index, chart in enumerate(DASHBOARD_CHARTS):
         app.tabs.selected_index = index
 
         def change() -> None:
             app.model_filter.value = changes[next(turn) % len(changes)]
 
-        line(f"filter change, {title!r} tab visible", best_of(change, repeat))
+        line(f"filter change, {chart.title!r} tab visible", best_of(change, repeat))
     app.tabs.selected_index = 0
 
     selected = app.filtered
@@ -143,11 +139,11 @@ def dashboard_figures(tasks: pd.DataFrame, models: list[str], repeat: int) -> No
     line("headline", best_of(lambda: headline_html(selected, len(tasks)), repeat))
     line("error table", best_of(lambda: errors_html(selected), repeat))
     line("task table", best_of(lambda: tasks_html(selected, app.table_rows), repeat))
-    for index, (title, function) in enumerate(CHART_TABS):
-        figure = function(selected)
+    for index, chart in enumerate(DASHBOARD_CHARTS):
+        figure = chart.draw(selected)
         widget = app.figures[index]
         line(
-            f"{title!r}: figure into its widget",
+            f"{chart.title!r}: figure into its widget",
             best_of(lambda widget=widget, figure=figure: replace_figure(widget, figure), repeat),
         )
 
