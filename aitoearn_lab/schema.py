@@ -3,7 +3,7 @@
 This module is shared by the client and the simulator, and imports nothing else of the package
 but the exception tree. Facts here come from the endpoint's OpenAPI document (``data/``) and from
 the platform's public code; the live service may be newer, so readers stay lenient (an unknown
-status or an extra field never breaks a row) while the simulator stays strict.
+status, an extra field or a missing one never breaks a row) while the simulator stays strict.
 """
 
 from __future__ import annotations

@@ -4,9 +4,9 @@ Fields come from :mod:`aitoearn_lab.frame.arrays` as Arrow arrays (one C pass ov
 records), and each column is made from them without a Python loop per row: strings stay in Arrow
 (pandas' ``str`` dtype), timestamps are parsed by Arrow, categories are found once per distinct
 value. That is several times faster and leaner than ``pd.json_normalize`` followed by the same
-parsing. Every oddity a record can carry (an unknown status, an extra field, a wrong type, a
-timestamp that does not parse, an interval that runs backwards) keeps its row and is named in the
-``anomalies`` column."""
+parsing. Every oddity a record can carry (an unknown status, a wrong type, a missing field that
+matters, a timestamp that does not parse, an interval that runs backwards) keeps its row and is
+named in the ``anomalies`` column; fields this version does not know are kept in ``extra``."""
 
 from __future__ import annotations
 
