@@ -152,9 +152,10 @@ def _build(records: list[dict[str, Any] | None], info: FetchInfo | None) -> pd.D
     if queued.any():
         started = started.where(~queued)
 
-    # Gaps a real server may not leave. The public code sets submittedAt and startedAt together
-    # at creation, but the spec makes startedAt a moment of its own, absent while a task waits:
-    # missing on an unfinished task it is legal; once the task has ended it should be there.
+    # Gaps a real server may not leave. model, submittedAt and input.prompt are set when a task
+    # is created (public code) and required by the spec: missing, they are a fault. startedAt is
+    # a moment of its own in the spec, absent while a task waits (the public code happens to set
+    # it at creation): missing on an unfinished task it is legal; once the task ended, a fault.
     finished_rows = np.isin(state_array.codes, _TERMINAL_CODES)
     for label, gaps in (
         ("model", fields.present),
