@@ -172,9 +172,9 @@ def _id_in(value: Any) -> str | None:
     """The task ID of one log line: the object itself, or the ``data`` of an envelope."""
     if not isinstance(value, dict):
         return None
-    if isinstance(value.get("data"), dict) and "code" in value:
-        if value["code"] != 0:
-            return None  # a refused submit made no task
+    if value.get("code", 0) != 0:
+        return None  # a refused submit made no task
+    if isinstance(value.get("data"), dict):  # an envelope, or a log line wrapping one
         value = value["data"]
     for key in ID_COLUMNS:
         found = value.get(key)

@@ -31,6 +31,7 @@ def test_a_json_lines_log_of_submit_answers_in_every_shape() -> None:
             "",
             f'{{"code": 0, "message": "Success", "data": {{"id": "{C}"}}, "requestId": "r"}}',
             '{"code": 12300, "message": "Invalid model", "data": {}}',  # a refused submit
+            f'{{"data": {{"taskId": "{B}"}}}}',
             f'{{"id": "{A}"}}',
         ]
     )
