@@ -216,7 +216,10 @@ class Client:
         ----------
         ids
             Any iterable of task IDs: a list, a pandas Series, the lines of an open file.
-            IDs are stripped and de-duplicated; first-seen order is kept.
+            IDs are stripped and de-duplicated; first-seen order is kept. Or a DataFrame with
+            a ``taskId``, ``task_id`` or ``id`` column: its other columns are the caller's own
+            metadata, joined onto the rows as ``user_<name>`` columns (a repeated ID keeps its
+            first row, with a warning when the rows differ).
         progress
             Show a progress bar (tqdm; a widget in Jupyter) with the count of cache hits.
         refresh
@@ -235,7 +238,14 @@ class Client:
             The key was refused; answers received before that are saved in the cache.
         """
         from aitoearn_lab.frame.build import FetchInfo, build_frame
+        from aitoearn_lab.frame.ids import IdSource, ids_from_frame, is_frame
 
+        source = IdSource([])
+        if is_frame(ids):
+            source = ids_from_frame(ids)
+            for note in source.notes:
+                warnings.warn(note, UserWarning, stacklevel=2)
+            ids = source.task_ids
         outcomes = self.fetch_outcomes(ids, progress=progress, refresh=refresh)
         with collector_paused():  # bulk work on every record: see aitoearn_lab._gc
             info = FetchInfo(
@@ -245,7 +255,7 @@ class Client:
                 fetched_at=[o.fetched_at for o in outcomes],
                 from_cache=[o.from_cache for o in outcomes],
             )
-            return build_frame([o.record for o in outcomes], info)
+            return source.join(build_frame([o.record for o in outcomes], info))
 
     def fetch_outcomes(
         self, ids: Iterable[Any], *, progress: bool = False, refresh: bool = False

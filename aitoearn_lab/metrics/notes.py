@@ -5,6 +5,7 @@ A chart of zeros or a median that quietly leaves out half the tasks misleads; a 
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from typing import Final
@@ -39,8 +40,9 @@ def data_notes(df: pd.DataFrame, *, now: TimeLike = None) -> list[str]:
     """Sentences about the data that change how its figures should be read.
 
     Covers: task IDs that could not be fetched, a queue latency that is zero for every task,
-    unfinished tasks and the oldest one's age, unrecognised statuses, negative intervals, other
-    anomalies, and frames without fetch times. An empty list means nothing needs saying.
+    unfinished tasks and the oldest one's age, unrecognised statuses, negative intervals, fields
+    this version does not know (schema drift, said once), other anomalies, and frames without
+    fetch times. An empty list means nothing needs saying.
 
     Parameters
     ----------
@@ -67,6 +69,7 @@ def data_notes(df: pd.DataFrame, *, now: TimeLike = None) -> list[str]:
         _unfinished_note(frame, states, reference),
         _unknown_note(frame),
         _negative_note(frame),
+        _drift_note(frame),
         _other_note(frame),
         _no_fetch_times_note(df, reference),
     ]
@@ -131,6 +134,16 @@ def _negative_note(frame: pd.DataFrame) -> str | None:
     )
 
 
+def _drift_note(frame: pd.DataFrame) -> str | None:
+    drift = frame["extra"].dropna() if "extra" in frame else pd.Series(dtype="str")
+    if not len(drift):
+        return None
+    return (
+        f"{_tasks(len(drift), 'carries', 'carry')} field(s) this version does not know: "
+        f"{_field_names(drift)}; kept in the extra column."
+    )
+
+
 def _other_note(frame: pd.DataFrame) -> str | None:
     others = _other_anomalies(frame["anomalies"].dropna())
     return f"Other anomalies (see the anomalies column): {others}." if others else None
@@ -159,6 +172,20 @@ def _other_anomalies(anomalies: pd.Series) -> str:
                 continue
             kinds[_kind(part)] += count
     return "; ".join(f"{kind} ({count:,} tasks)" for kind, count in kinds.most_common(5))
+
+
+def _field_names(extra: pd.Series) -> str:
+    """The distinct field names in a column of ``extra`` JSON texts, most common first."""
+    names: Counter[str] = Counter()
+    for text, count in extra.value_counts().items():
+        try:
+            found = json.loads(str(text))
+        except ValueError:  # a table edited by hand: say nothing wrong about it
+            continue
+        if isinstance(found, dict):
+            names.update(dict.fromkeys(found, count))
+    shown = [name for name, _ in names.most_common(8)]
+    return ", ".join(shown) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
 
 
 def _kind(text: str) -> str:

@@ -14,7 +14,6 @@ from aitoearn_lab import (
     Client,
     ConfigurationError,
     InvalidTaskIdError,
-    ResponseValidationError,
     TaskNotFoundError,
     TransportError,
 )
@@ -236,16 +235,31 @@ def test_settings_come_from_the_environment(
         Client(api_key="k" * 20, workers=0, cache=False)
 
 
-def test_a_contract_breaking_answer_is_a_row_with_a_reason(
+def test_an_answer_with_a_gap_keeps_its_row_and_names_the_gap(
     make_client: Any, sim: Simulator
 ) -> None:
+    """A task without a prompt is still a task: its row is kept, the gap named (answers that
+    are not a task at all are rows with a reason: see tests/system/test_bad_input.py)."""
     task_id = sim.task_ids[0]
     del sim.world.tasks[task_id].input["prompt"]
     tasks = make_client().fetch([task_id, sim.task_ids[1]], progress=False)
-    assert "input.prompt" in tasks.loc[0, "fetch_error"]
-    assert pd.isna(tasks.loc[1, "fetch_error"])
-    with pytest.raises(ResponseValidationError, match=r"input\.prompt"):
-        make_client(cache=False).get_task(task_id)
+    assert tasks["fetch_error"].isna().all()
+    assert tasks.loc[0, "anomalies"] == "input.prompt is missing"
+    assert pd.isna(tasks.loc[0, "input_prompt"]) and pd.notna(tasks.loc[0, "model"])
+    assert "prompt" not in make_client(cache=False).get_task(task_id)["input"]
+
+
+def test_fetch_joins_the_metadata_of_an_ids_frame(make_client: Any, sim: Simulator) -> None:
+    first, second = sim.task_ids[:2]
+    ids = pd.DataFrame(
+        {"taskId": [second, first, second], "campaign": ["b", "a", "c"], "state": [1, 2, 3]}
+    )
+    with pytest.warns(UserWarning, match="1 task ID.*different metadata; the first row"):
+        tasks = make_client(cache=False).fetch(ids, progress=False)
+    assert tasks["task_id"].tolist() == [second, first]
+    assert tasks["user_campaign"].tolist() == ["b", "a"]
+    assert tasks["user_state"].tolist() == [1, 2]  # the user's "state", beside ours
+    assert set(tasks["state"].astype(str)) <= {"queued", "running", "succeeded", "failed"}
 
 
 def test_transport_error_carries_the_http_status(make_client: Any, sim: Simulator) -> None:
