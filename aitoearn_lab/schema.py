@@ -124,13 +124,6 @@ def task_id_problem(task_id: str) -> str | None:
     return None
 
 
-def object_id_seconds(task_id: str) -> int | None:
-    """Creation time (Unix seconds) embedded in the first 8 hex digits of an ObjectId."""
-    if not is_well_formed_task_id(task_id):
-        return None
-    return int(task_id[:8], 16)
-
-
 # --- envelope ------------------------------------------------------------------------------------
 
 

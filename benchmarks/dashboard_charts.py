@@ -57,6 +57,19 @@ def chart_functions() -> list[tuple[str, Callable[[pd.DataFrame], Any]]]:
     ]
 
 
+def clear_memos() -> None:
+    """Empty every ``functools`` memo of the package's analysis and chart modules."""
+    import importlib
+    import pkgutil
+
+    for layer in ("aitoearn_lab.metrics", "aitoearn_lab.charts"):
+        package = importlib.import_module(layer)
+        for info in pkgutil.iter_modules(package.__path__, layer + "."):
+            for value in list(vars(importlib.import_module(info.name)).values()):
+                if callable(getattr(value, "cache_clear", None)):
+                    value.cache_clear()
+
+
 def line(name: str, seconds: float, note: str = "") -> None:
     print(f"  {name:<44} {seconds * 1000:8.1f} ms  {note}")
 
@@ -78,16 +91,22 @@ def main(argv: list[str] | None = None) -> None:
     )
 
     # A fresh filtered copy each time, as the dashboard hands the charts: a chart must not get
-    # faster by seeing the very same frame object twice.
+    # faster by seeing the very same frame object twice. The package's memos are emptied before
+    # each run too, so no function is timed on what an earlier run of it remembered.
     models = sorted(tasks["model"].dropna().unique())
     subset = tasks[(tasks["model"] != models[0]).fillna(True).to_numpy(dtype=bool)]
-    print(f"\nChart functions on the frame without {models[0]!r} ({len(subset):,} rows):")
+    print(
+        f"\nChart functions on the frame without {models[0]!r} ({len(subset):,} rows), memos cold:"
+    )
     frames: list[pd.DataFrame] = []
+
+    def fresh() -> None:
+        frames.append(subset.copy())
+        clear_memos()
+
     for name, function in chart_functions():
         seconds = best_of(
-            lambda function=function: function(frames[-1]),
-            options.repeat,
-            setup=lambda: frames.append(subset.copy()),
+            lambda function=function: function(frames[-1]), options.repeat, setup=fresh
         )
         line(name, seconds)
 
@@ -104,7 +123,10 @@ def dashboard_figures(tasks: pd.DataFrame, models: list[str], repeat: int) -> No
     app = dashboard(tasks)
     built = time.perf_counter() - start
     app.update(all_charts=True)  # every FigureWidget exists from here on, as after a tour of tabs
-    print(f"\nDashboard ({len(tasks):,} tasks; built in {built * 1000:.0f} ms):")
+    print(
+        f"\nDashboard ({len(tasks):,} tasks; built in {built * 1000:.0f} ms; memos kept from "
+        "one change to the next, as in a session):"
+    )
 
     every = tuple(app.model_filter.options)
     changes = [tuple(m for m in every if m != dropped) for dropped in models] or [every]

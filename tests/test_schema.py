@@ -8,7 +8,6 @@ from aitoearn_lab.errors import ResponseValidationError
 from aitoearn_lab.schema import (
     MalformedBodyError,
     is_well_formed_task_id,
-    object_id_seconds,
     parse_envelope,
     task_id_problem,
     validate_task,
@@ -30,7 +29,6 @@ def test_ids_left_to_the_server() -> None:
         assert task_id_problem(task_id) is None
     assert is_well_formed_task_id("6A461DA66FE8A12D33DAABDD")
     assert not is_well_formed_task_id("6a461da66fe8a12d33daabd")
-    assert object_id_seconds("6a461da66fe8a12d33daabdd") == 0x6A461DA6
 
 
 @pytest.mark.parametrize(

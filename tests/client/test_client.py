@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from typing import Any
 
@@ -16,11 +17,13 @@ from aitoearn_lab import (
     InvalidTaskIdError,
     TaskNotFoundError,
     TransportError,
+    schema,
 )
 from aitoearn_lab.client.retry import RateLimiter, backoff_delay, retry_after_seconds
 from aitoearn_lab.config import ENV_API_KEY, ENV_BASE_URL, REGIONS
 from aitoearn_lab.simulator import FaultPlan, ManualClock, Simulator
 from tests.support import RecordingSleep
+from tests.support.remote import Crafted, RemoteService
 
 
 def test_get_task_returns_the_record(make_client: Any, sim: Simulator) -> None:
@@ -180,8 +183,44 @@ def test_a_refused_key_stops_the_batch_at_once(sim: Simulator, clock: ManualCloc
     )
     with pytest.raises(AuthenticationError, match="authentication failed"):
         client.fetch(sim.task_ids, progress=False)
-    assert len(sim.request_log) <= 4 * 2  # at most what was already queued to the workers
     client.close()
+    # Each worker sends at most the one request it had in flight: a refused key stops the
+    # batch before any worker takes another ID, even one already queued to the pool.
+    assert 1 <= len(sim.request_log) <= 4
+    assert {entry.outcome for entry in sim.request_log} == {"401"}
+
+
+def test_a_refused_key_stops_every_worker_after_the_request_it_had_in_flight() -> None:
+    """Four workers, each with a request in flight when the refusals come back together."""
+    workers = 4
+    arrived: list[str] = []
+    lock = threading.Lock()
+    all_in = threading.Event()
+
+    def answer(task_id: str) -> Crafted:
+        with lock:
+            arrived.append(task_id)
+            if len(arrived) == workers:
+                all_in.set()
+        all_in.wait(timeout=30)  # the first four are refused at the same moment
+        refusal = schema.error_envelope(
+            schema.CODE_UNAUTHORIZED, request_id="req-401", timestamp_ms=0
+        )
+        return Crafted(body=refusal)
+
+    service = RemoteService()
+    service.answer = answer
+    ids = [f"{0x6A461DA66FE8A12D33DA0000 + n:024x}" for n in range(200)]
+    with (
+        service.running(),
+        Client(
+            api_key="ai_" + "Q" * 48, base_url=service.base_url, cache=False, workers=workers
+        ) as client,
+        pytest.raises(AuthenticationError),
+    ):
+        client.fetch(ids, progress=False)
+    assert all_in.is_set()
+    assert len(service.task_ids_asked()) == workers  # the requests in flight, and nothing after
 
 
 def test_max_rps_spaces_requests() -> None:

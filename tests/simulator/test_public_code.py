@@ -22,7 +22,7 @@ from tests.support import ANCHOR, DATA
 LIST_PATH = "/api/ai/video/generations"
 MODELS_PATH = "/api/ai/models/video/generation"
 REQUEST_ID = re.compile(r"[0-9a-z]{21}")
-REFERENCE: dict[str, Any] = json.loads((DATA / "real_shaped_answers.json").read_text("utf-8"))
+REFERENCE: dict[str, Any] = json.loads((DATA / "real-shaped-answers.json").read_text("utf-8"))
 
 
 def get(

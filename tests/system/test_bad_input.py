@@ -15,6 +15,7 @@ import copy
 import csv
 import itertools
 import math
+import re
 import sys
 from collections import Counter
 from collections.abc import Iterator
@@ -318,6 +319,26 @@ def peer() -> Iterator[RemoteService]:
         yield service
 
 
+NOT_AN_ENVELOPE = r"no usable answer after 2 attempt\(s\): malformed answer: answer "
+BROKEN_CONTRACT = (
+    r"answer ('data' is \w+, expected an object|'data' has no task 'id'"
+    r"|field 'id' is \w+, expected a string"
+    r"|is for task .*, not the one asked for)"
+)
+EXPECTED_ERROR = {
+    # Bodies that are no envelope are retried (max_retries=1: two attempts), then named.
+    "bytes": NOT_AN_ENVELOPE
+    + r"(is not JSON \(.+\): .*|is JSON but not an object: \w+"
+    + r"|has no integer 'code': not an AiToEarn envelope)",
+    "truncated": NOT_AN_ENVELOPE + r"is not JSON \(.+\): .*",
+    "deep": NOT_AN_ENVELOPE + r"is not JSON \(.+\): .*",
+    "envelope": NOT_AN_ENVELOPE + r"has no integer 'code': not an AiToEarn envelope",
+    # An envelope with code 0 whose data is no task at all: answered once, the reason named.
+    "data": BROKEN_CONTRACT,
+}
+"""The one error each kind of crafted answer may give, in full."""
+
+
 def check_row(row: pd.Series, kind: str, record: dict[str, Any] | None) -> None:
     """The row for one crafted answer: a task with its oddities named, or a clear reason."""
     error = row["fetch_error"]
@@ -325,8 +346,7 @@ def check_row(row: pd.Series, kind: str, record: dict[str, Any] | None) -> None:
         assert isinstance(error, str) and error and "\n" not in error and len(error) < 600
         assert pd.isna(row["model"]) and pd.isna(row["state"])
         assert kind != "record", error  # any record with the asked-for id keeps its row
-        if kind in ("bytes", "truncated", "envelope", "deep"):
-            assert "malformed answer" in error or "answer" in error
+        assert re.fullmatch(EXPECTED_ERROR[kind], error, flags=re.DOTALL), (kind, error)
         return
     assert kind == "record" and record is not None and pd.isna(error)
     notes = row["anomalies"] if isinstance(row["anomalies"], str) else ""
@@ -389,9 +409,14 @@ def test_any_answer_gives_a_row_with_a_reason_and_survives_every_export(
     ) as client:
         tasks = client.fetch(task_ids, progress=False)
         assert tasks["task_id"].tolist() == task_ids
+        asked = Counter(peer.task_ids_asked())
         for (_, row), task_id in zip(tasks.iterrows(), task_ids, strict=True):
             kind, _, record = crafted[task_id]
             check_row(row, kind, record)
+            retried = (
+                isinstance(row["fetch_error"], str) and "malformed answer" in row["fetch_error"]
+            )
+            assert asked[task_id] == (2 if retried else 1), (kind, row["fetch_error"])
         kept = tasks[tasks["api_code"] == 0]
         assert client.cache_size() == len(kept)
         peer.reset()
