@@ -3,7 +3,7 @@
 This module is shared by the client and the simulator, and imports nothing else of the package
 but the exception tree. Facts here come from the endpoint's OpenAPI document (``data/``) and from
 the platform's public code; the live service may be newer, so readers stay lenient (an unknown
-status or an extra field never breaks a row) while the simulator stays strict.
+status, an extra field or a missing one never breaks a row) while the simulator stays strict.
 """
 
 from __future__ import annotations
@@ -124,13 +124,6 @@ def task_id_problem(task_id: str) -> str | None:
     return None
 
 
-def object_id_seconds(task_id: str) -> int | None:
-    """Creation time (Unix seconds) embedded in the first 8 hex digits of an ObjectId."""
-    if not is_well_formed_task_id(task_id):
-        return None
-    return int(task_id[:8], 16)
-
-
 # --- envelope ------------------------------------------------------------------------------------
 
 
@@ -176,7 +169,8 @@ def error_envelope(code: int, *, request_id: str, timestamp_ms: int) -> dict[str
 
 # --- task record ---------------------------------------------------------------------------------
 
-TASK_REQUIRED: Final = ("id", "model", "status", "input", "submittedAt", "startedAt")
+TASK_REQUIRED: Final = ("id",)
+"""The one field without which an answer is not a task: every other gap keeps the row."""
 TASK_STRING_FIELDS: Final = (
     "id",
     "model",
@@ -202,17 +196,18 @@ INPUT_FIELDS: Final = frozenset(
         "resolution",
         "videoUrl",
         "videos",
+        "watermark",
     )
 )
 
 
 def validate_task(data: object, *, task_id: str | None = None) -> dict[str, Any]:
-    """Check the parts of a task record a row cannot do without; return it unchanged.
+    """Check that an answer's ``data`` is a task at all; return it unchanged.
 
-    Strict only where a row would be meaningless: the record is an object, the required fields
-    are present with the right types, ``input`` is an object with a ``prompt``. Everything else
-    (extra fields, an unknown status, a wrong optional type) is left to the frame, which keeps
-    the row and flags the oddity.
+    Strict only where there is no row to keep: ``data`` is not an object, has no string ``id``,
+    or is another task than the one asked for. Everything else (a missing ``model``, a null
+    ``startedAt``, an input without ``prompt``, an extra field, an unknown status, a wrong type)
+    is left to the frame, which keeps the row and names the gap where it matters.
 
     Raises
     ------
@@ -223,27 +218,15 @@ def validate_task(data: object, *, task_id: str | None = None) -> dict[str, Any]
         raise ResponseValidationError(
             f"answer 'data' is {type(data).__name__}, expected an object", task_id=task_id
         )
-    missing = [name for name in TASK_REQUIRED if data.get(name) is None]
-    if missing:
+    found = data.get("id")
+    if found is None:
+        raise ResponseValidationError("answer 'data' has no task 'id'", task_id=task_id)
+    if not isinstance(found, str):
         raise ResponseValidationError(
-            f"answer 'data' lacks required field(s) {', '.join(missing)}", task_id=task_id
+            f"answer field 'id' is {type(found).__name__}, expected a string", task_id=task_id
         )
-    for name in ("id", "model", "status", "submittedAt", "startedAt"):
-        if not isinstance(data[name], str):
-            raise ResponseValidationError(
-                f"answer field {name!r} is {type(data[name]).__name__}, expected a string",
-                task_id=task_id,
-            )
-    task_input = data["input"]
-    if not isinstance(task_input, dict):
+    if task_id is not None and found != task_id and found.lower() != task_id.lower():
         raise ResponseValidationError(
-            f"answer field 'input' is {type(task_input).__name__}, expected an object",
-            task_id=task_id,
-        )
-    if not isinstance(task_input.get("prompt"), str):
-        raise ResponseValidationError("answer field 'input.prompt' is missing", task_id=task_id)
-    if task_id is not None and data["id"] != task_id and data["id"].lower() != task_id.lower():
-        raise ResponseValidationError(
-            f"answer is for task {data['id'][:40]!r}, not the one asked for", task_id=task_id
+            f"answer is for task {found[:40]!r}, not the one asked for", task_id=task_id
         )
     return data

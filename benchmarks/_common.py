@@ -42,17 +42,12 @@ class Result:
     baseline: str = ""
     ratio: str = ""
     goal: str = ""
-    met: bool | None = None
-    """None when the benchmark was skipped."""
+    met: bool = False
     notes: list[str] = field(default_factory=list)
 
     @property
     def verdict(self) -> str:
-        return {True: "met", False: "NOT met", None: "skipped"}[self.met]
-
-
-def skipped(number: int, name: str, title: str, goal: str, why: str) -> Result:
-    return Result(number, name, title, figure="-", baseline="-", goal=goal, notes=[why])
+        return "met" if self.met else "NOT met"
 
 
 @dataclass(frozen=True)
@@ -69,19 +64,49 @@ def timed(function: Callable[[], Any]) -> tuple[Any, Timing]:
     return value, Timing(time.perf_counter() - wall, time.process_time() - cpu)
 
 
-def best_of(function: Callable[[], Any], repeat: int) -> tuple[Any, Timing]:
+def best_of(
+    function: Callable[[], Any], repeat: int, *, setup: Callable[[], Any] | None = None
+) -> tuple[Any, Timing]:
     """The least wall time and the least CPU time of ``repeat`` runs, with the last value.
 
     On a shared machine the minimum is the figure least disturbed by other work; the same rule
-    is applied to a benchmark and to its baseline.
+    is applied to a benchmark and to its baseline. ``setup`` runs, untimed, before each run
+    (to clear a memo, say, so that every run starts in the same state).
     """
     timings: list[Timing] = []
     value: Any = None
     for _ in range(repeat):
         value = None  # let the previous result go before the next run
+        if setup is not None:
+            setup()
         value, timing = timed(function)
         timings.append(timing)
     return value, fastest(timings)
+
+
+def clear_memos() -> int:
+    """Empty every memo (``functools.cache``/``lru_cache``) of the package's analysis layers.
+
+    A memo filled by an earlier run makes a later run of the same work faster than a user's
+    first call; clearing it puts every timed run in the same, cold, state. Returns how many
+    memos were cleared, so a benchmark can say so.
+    """
+    import importlib
+    import pkgutil
+
+    import aitoearn_lab
+
+    cleared = 0
+    for layer in ("metrics", "charts", "frame", "app"):
+        package = importlib.import_module(f"aitoearn_lab.{layer}")
+        for info in pkgutil.iter_modules(package.__path__, f"{aitoearn_lab.__name__}.{layer}."):
+            module = importlib.import_module(info.name)
+            for value in list(vars(module).values()):
+                clear = getattr(value, "cache_clear", None)
+                if callable(clear) and getattr(value, "__module__", None) == info.name:
+                    clear()
+                    cleared += 1
+    return cleared
 
 
 def fastest(timings: list[Timing]) -> Timing:
@@ -194,14 +219,26 @@ def records_file(tasks: int, *, seed: int, at: float = ANCHOR) -> Path:
     return path
 
 
-def load_records(path: Path, *, copies: int = 1) -> list[dict[str, Any]]:
-    """The records of a file, parsed ``copies`` times over: every copy is new objects, as if
-    each record had come in its own answer."""
-    data = path.read_bytes()
+def load_records(*paths: Path) -> list[dict[str, Any]]:
+    """The records of one or more files, one list (files of different worlds: no repeats)."""
     records: list[dict[str, Any]] = []
-    for _ in range(copies):
-        records += orjson.loads(data)
+    for path in paths:
+        records += orjson.loads(path.read_bytes())
     return records
+
+
+def distinct_worlds(rows: int, *, seed: int, at: float = ANCHOR) -> list[Path]:
+    """Record files of 200,000-task worlds of consecutive seeds, enough for ``rows`` rows.
+
+    A million rows are five different worlds (their own IDs, prompts and error messages), not
+    one world repeated: a repeated world lets every memo and every hash table see each value
+    five times, which no user's data does.
+    """
+    size = 200_000
+    return [
+        records_file(min(size, rows - start), seed=seed + index, at=at)
+        for index, start in enumerate(range(0, rows, size))
+    ]
 
 
 def scratch_dir() -> Path:

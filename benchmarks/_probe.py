@@ -1,7 +1,8 @@
 """``python -m benchmarks._probe NAME ARGS...``: one measurement in a fresh process.
 
 Prints one JSON line. ``to_frame PATH`` and ``json_normalize PATH`` give the peak memory, wall
-and CPU time of building a frame; ``memory PATH COPIES`` gives the bytes per task of both frames.
+and CPU time of building a frame; ``memory PATH...`` gives the bytes per task of both frames,
+built from the records of every file given (files of different worlds).
 """
 
 from __future__ import annotations
@@ -32,13 +33,13 @@ def peak(name: str, path: str) -> dict[str, Any]:
     return {"peak": measured["peak"], "wall": wall, "cpu": cpu, "method": measured["method"]}
 
 
-def memory(path: str, copies: str) -> dict[str, Any]:
+def memory(*paths: str) -> dict[str, Any]:
     from aitoearn_lab import to_frame
     from aitoearn_lab.frame.build import LIST_COLUMNS
     from benchmarks.flatten import json_normalize_baseline
     from benchmarks.memory import frame_bytes
 
-    records = load_records(Path(path), copies=int(copies))
+    records = load_records(*(Path(path) for path in paths))
     ours = to_frame(records)
     out: dict[str, Any] = {"rows": len(ours)}
     out["ours"] = frame_bytes(ours, list_columns=LIST_COLUMNS, prompt_column="input_prompt")

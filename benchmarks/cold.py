@@ -53,20 +53,34 @@ def measure(quick: bool) -> dict[str, Any]:
             session = requests_cache.CachedSession(str(folder / "rc.sqlite"), backend="sqlite")
             _, figures["requests_cache"] = timed(lambda: _threaded(session, urls, headers))
             session.close()
-        _, figures["sequential"] = timed(
-            lambda: [
-                requests.get(url, headers=headers).json()["data"] for url in urls[:sequential_n]
-            ]
-        )
+        _, figures["sequential"] = timed(lambda: _sequential(urls[:sequential_n], headers))
     return figures
+
+
+def _careful(session: requests.Session, *, pool: int) -> requests.Session:
+    """A session as a user who cared about speed would set it up, as Client sets up its own.
+
+    ``trust_env`` off (or every request first looks up proxy settings in the environment) and
+    a connection pool as large as the number of threads that share it.
+    """
+    session.trust_env = False
+    adapter = HTTPAdapter(pool_connections=1, pool_maxsize=pool)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
 
 
 def _threaded(session: requests.Session, urls: list[str], headers: dict[str, str]) -> list[Any]:
     """A careful hand-written version: one session, a pool as large as the threads."""
-    adapter = HTTPAdapter(pool_maxsize=WORKERS)
-    session.mount("http://", adapter)
+    _careful(session, pool=WORKERS)
     with session, ThreadPoolExecutor(WORKERS) as pool:
         return list(pool.map(lambda url: session.get(url, headers=headers).json()["data"], urls))
+
+
+def _sequential(urls: list[str], headers: dict[str, str]) -> list[Any]:
+    """One request after the other, on one careful session (kept-alive connection, no proxies)."""
+    with _careful(requests.Session(), pool=1) as session:
+        return [session.get(url, headers=headers).json()["data"] for url in urls]
 
 
 def run_cold(*, quick: bool) -> list[Result]:
@@ -82,7 +96,7 @@ def run_cold(*, quick: bool) -> list[Result]:
         f"Cold fetch: {n:,} IDs, {LATENCY_S * 1000:.0f} ms server latency, {WORKERS} workers, cache on",
         figure=f"{rate:.1f} tasks/s ({n:,} in {seconds(ours.wall_s)})",
         baseline=(
-            f"bound {bound:.1f} tasks/s (workers / latency); sequential requests.get "
+            f"bound {bound:.1f} tasks/s (workers / latency); sequential requests.Session "
             f"{sequential_rate:.2f} tasks/s ({sequential_n} IDs)"
         ),
         ratio=f"{rate / bound:.2f}x the bound; {rate / sequential_rate:.1f}x sequential",
@@ -90,7 +104,10 @@ def run_cold(*, quick: bool) -> list[Result]:
         met=rate >= GOAL_VS_BOUND * bound and rate >= GOAL_VS_SEQUENTIAL * sequential_rate,
     )
     plain_rate = n / figures["plain"].wall_s
-    result.notes.append(f"a plain threaded requests.Session: {plain_rate:.1f} tasks/s")
+    result.notes.append(
+        f"a threaded requests.Session ({WORKERS} threads, pool of {WORKERS}, trust_env off): "
+        f"{plain_rate:.1f} tasks/s"
+    )
     return [result]
 
 
@@ -106,19 +123,24 @@ def run_cpu(*, quick: bool) -> list[Result]:
         2,
         "cpu",
         f"Client CPU per task at {LATENCY_S * 1000:.0f} ms latency ({n:,} tasks, {WORKERS} threads)",
-        figure=f"cold {cold:.2f} ms, warm {warm:.3f} ms",
-        baseline=f"plain requests.Session {plain:.2f} ms (threaded, pool of {WORKERS})",
-        ratio=f"cold {cold / plain:.2f}x plain; warm {warm / plain:.3f}x plain",
+        figure=f"cold {cold:.2f} ms",
+        baseline=(
+            f"plain requests.Session {plain:.2f} ms (threaded, pool of {WORKERS}, trust_env off)"
+        ),
+        ratio=f"cold {cold / plain:.2f}x plain",
         goal=f"cold <= {GOAL_CPU_VS_PLAIN:g}x plain",
         met=cold <= GOAL_CPU_VS_PLAIN * plain,
     )
-    result.notes.append(
-        "cold includes parsing, validation, the cache write and the DataFrame; "
-        f"warm: {figures['warm_hits']:,} of {n:,} from the cache"
-    )
+    result.notes += [
+        "cold includes parsing, validation, the cache write and the DataFrame; the plain "
+        "session only parses the JSON",
+        # Cache hits against network requests is no comparison: the warm figure stands alone.
+        f"warm (not compared): {warm:.3f} ms per task, {figures['warm_hits']:,} of {n:,} from "
+        "the cache, no request sent",
+    ]
     if "requests_cache" in figures:
         result.notes.append(
-            f"a default requests-cache CachedSession, same threads: "
+            f"a requests-cache CachedSession, same threads, pool and trust_env off: "
             f"{per_task(figures['requests_cache']):.2f} ms per task"
         )
     return [result]

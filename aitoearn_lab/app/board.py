@@ -1,16 +1,19 @@
 """The ipywidgets dashboard: filters -> headline figures, chart tabs, tables, export, refresh.
 
-The only module that imports ipywidgets. ``dashboard(tasks)`` returns a widget; displaying it
-(in Jupyter, JupyterLab or Voila) shows the app. Filtering is done on arrays prepared once
-(category codes, submission days, durations), so a change costs a few boolean operations even
-for 100,000 tasks; only the chart on screen is redrawn at once, the others when their tab opens.
-What needs no widgets is in dashboard_content.py (arrays, HTML) and dashboard_figures.py.
+With controls.py, the only module that imports ipywidgets. ``dashboard(tasks)`` returns a
+widget; displaying it (in Jupyter, JupyterLab or Voila) shows the app. Filtering is done on
+arrays prepared once (category codes, submission days, durations), so a change costs a few
+boolean operations even for 100,000 tasks; only the chart on screen is redrawn at once, the
+others when their tab opens.
+What needs no widgets is in content.py (arrays, HTML) and figures.py; the filter controls are
+made in controls.py, the charts listed in :mod:`aitoearn_lab.charts.registry`.
 """
 
 from __future__ import annotations
 
 import html
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -20,7 +23,6 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from aitoearn_lab import charts
 from aitoearn_lab.app.content import NO_ANSWER as NO_ANSWER  # re-exported
 from aitoearn_lab.app.content import (
     STYLE,
@@ -33,23 +35,22 @@ from aitoearn_lab.app.content import (
 )
 from aitoearn_lab.app.content import TABLE_COLUMNS as TABLE_COLUMNS  # re-exported
 from aitoearn_lab.app.content import UNSPECIFIED as UNSPECIFIED  # re-exported
+from aitoearn_lab.app.controls import date_slider, duration_slider, multi_choice, renew
 from aitoearn_lab.app.figures import replace_figure
+from aitoearn_lab.charts.registry import DASHBOARD_CHARTS
+from aitoearn_lab.errors import AiToEarnError
 from aitoearn_lab.metrics.failures import error_groups
+from aitoearn_lab.metrics.overview import Headline, headline
 
 if TYPE_CHECKING:
     from aitoearn_lab.client.api import Client
 
 ChartMaker = Callable[[pd.DataFrame], go.Figure]
 
-CHART_TABS: Final[tuple[tuple[str, ChartMaker], ...]] = (
-    ("Latency", charts.latency_distribution),
-    ("Queue vs render", charts.queue_render_bars),
-    ("Status mix", charts.state_mix),
-    ("Failure rate", charts.failure_rates),
-    ("Timeline", charts.activity),
-    ("Errors", charts.error_signatures),
+CHART_TABS: Final[tuple[tuple[str, ChartMaker], ...]] = tuple(
+    (chart.title, chart.function) for chart in DASHBOARD_CHARTS
 )
-"""Tab title and chart function, in display order."""
+"""Tab title and chart function, in display order (from :mod:`aitoearn_lab.charts.registry`)."""
 
 
 def dashboard(
@@ -90,43 +91,84 @@ class Dashboard(widgets.VBox):
     def __init__(
         self, tasks: pd.DataFrame, *, client: Client | None, export_dir: Path, table_rows: int
     ) -> None:
-        missing = [
-            name for name in ("model", "state", "submitted_at", "total_s") if name not in tasks
-        ]
-        if missing:
-            raise ValueError(
-                f"tasks lacks column(s) {', '.join(missing)}: pass the tasks DataFrame"
-            )
+        _check_columns(tasks)
         self.client = client
         self.export_dir = export_dir
         self.table_rows = table_rows
-        self._tasks = tasks.reset_index(drop=True)
-        self._prepared = PreparedTasks.of(self._tasks)
+        self._building = False
+        self._take(tasks.reset_index(drop=True))
         self._mask = np.ones(len(self._tasks), dtype=bool)
         self._stale: set[int] = set()
-        self._building = True
+        self.headline_figures: Headline | None = None
+        """The figures the headline cards show (:func:`~aitoearn_lab.metrics.headline`)."""
+        with self._holding_events():
+            filters = self._make_filters()
+            charts = self._make_displays()
+            actions = self._make_actions(client)
+            super().__init__(
+                [
+                    widgets.HTML(STYLE + "<h3 style='margin:4px 0'>AiToEarn tasks</h3>"),
+                    filters,
+                    self.headline,
+                    charts,
+                    widgets.HTML("<h4 style='margin:10px 0 4px'>Why tasks fail</h4>"),
+                    self.error_table,
+                    widgets.HTML("<h4 style='margin:10px 0 4px'>Tasks (newest first)</h4>"),
+                    self.task_table,
+                    actions,
+                    self.status,
+                ]
+            )
+        self.update()
 
-        self.model_filter = self._multi("Model", self._prepared.models, "lab-filter-model")
-        self.state_filter = self._multi("State", self._prepared.states, "lab-filter-state")
-        self.resolution_filter = self._multi(
+    def _take(self, tasks: pd.DataFrame) -> None:
+        """Hold ``tasks`` and the arrays made from them once."""
+        self._tasks = tasks
+        self._prepared = PreparedTasks.of(tasks)
+
+    def _make_filters(self) -> widgets.HBox:
+        self.model_filter = multi_choice("Model", self._prepared.models, "lab-filter-model")
+        self.state_filter = multi_choice("State", self._prepared.states, "lab-filter-state")
+        self.resolution_filter = multi_choice(
             "Resolution", self._prepared.resolutions, "lab-filter-resolution"
         )
-        self.date_filter = self._date_slider()
-        self.duration_filter = self._duration_slider()
+        self.date_filter = date_slider(self._prepared)
+        self.duration_filter = duration_slider(self._prepared)
         self.reset_button = widgets.Button(description="Reset filters", icon="undo")
         self.reset_button.on_click(lambda _: self.reset_filters())
+        for control in self._filters():
+            control.observe(self._on_filter, names="value")
+        return widgets.HBox(
+            [self.model_filter, self.state_filter, self.resolution_filter,
+             widgets.VBox([self.date_filter, self.duration_filter, self.reset_button])],
+            layout={"flex_flow": "row wrap", "grid_gap": "8px"},
+        )  # fmt: skip
 
+    def _filters(self) -> tuple[widgets.ValueWidget, ...]:
+        return (
+            self.model_filter,
+            self.state_filter,
+            self.resolution_filter,
+            self.date_filter,
+            self.duration_filter,
+        )
+
+    def _make_displays(self) -> widgets.Tab:
+        """The headline, the tables and the chart tabs (returned)."""
         self.headline = widgets.HTML().add_class("lab-headline-widget")
         # Each FigureWidget carries plotly.js (about 5 MB) to the browser, and the front end gives
         # a widget two seconds to start: so a chart's widget is made when its tab first opens.
-        self.figures: list[go.FigureWidget | None] = [None] * len(CHART_TABS)
-        self._slots = [widgets.Box(layout={"min_height": "420px"}) for _ in CHART_TABS]
+        self.figures: list[go.FigureWidget | None] = [None] * len(DASHBOARD_CHARTS)
+        self._slots = [widgets.Box(layout={"min_height": "420px"}) for _ in DASHBOARD_CHARTS]
         self.tabs = widgets.Tab(children=self._slots)
-        for index, (title, _) in enumerate(CHART_TABS):
-            self.tabs.set_title(index, title)
+        for index, chart in enumerate(DASHBOARD_CHARTS):
+            self.tabs.set_title(index, chart.title)
         self.tabs.observe(self._on_tab, names="selected_index")
         self.error_table = widgets.HTML().add_class("lab-table")
         self.task_table = widgets.HTML().add_class("lab-table")
+        return self.tabs
+
+    def _make_actions(self, client: Client | None) -> widgets.HBox:
         self.export_button = widgets.Button(
             description="Export CSV", icon="download", button_style="primary"
         )
@@ -137,45 +179,22 @@ class Dashboard(widgets.VBox):
         self.progress: widgets.IntProgress | None = None
         if client is not None:
             self.refresh_button = widgets.Button(description="Refresh unfinished", icon="refresh")
-            self.refresh_button.on_click(lambda _: self.refresh())
+            self.refresh_button.on_click(lambda _: self._refresh_clicked())
             self.progress = widgets.IntProgress(
-                value=0,
-                min=0,
-                max=1,
-                description="",
+                value=0, min=0, max=1, description="",
                 layout={"width": "220px", "visibility": "hidden"},
-            )
+            )  # fmt: skip
             actions += [self.refresh_button, self.progress]
+        return widgets.HBox(actions)
 
-        filters = widgets.HBox(
-            [self.model_filter, self.state_filter, self.resolution_filter,
-             widgets.VBox([self.date_filter, self.duration_filter, self.reset_button])],
-            layout={"flex_flow": "row wrap", "grid_gap": "8px"},
-        )  # fmt: skip
-        for control in (
-            self.model_filter,
-            self.state_filter,
-            self.resolution_filter,
-            self.date_filter,
-            self.duration_filter,
-        ):
-            control.observe(self._on_filter, names="value")
-        super().__init__(
-            [
-                widgets.HTML(STYLE + "<h3 style='margin:4px 0'>AiToEarn tasks</h3>"),
-                filters,
-                self.headline,
-                self.tabs,
-                widgets.HTML("<h4 style='margin:10px 0 4px'>Why tasks fail</h4>"),
-                self.error_table,
-                widgets.HTML("<h4 style='margin:10px 0 4px'>Tasks (newest first)</h4>"),
-                self.task_table,
-                widgets.HBox(actions),
-                self.status,
-            ]
-        )
-        self._building = False
-        self.update()
+    @contextmanager
+    def _holding_events(self) -> Iterator[None]:
+        """Filter changes made inside do not redraw; however the block ends, they do again."""
+        self._building = True
+        try:
+            yield
+        finally:
+            self._building = False
 
     # --- state ----------------------------------------------------------------------------------
 
@@ -195,13 +214,12 @@ class Dashboard(widgets.VBox):
 
     def reset_filters(self) -> None:
         """Select everything again."""
-        self._building = True
-        self.model_filter.value = tuple(self.model_filter.options)
-        self.state_filter.value = tuple(self.state_filter.options)
-        self.resolution_filter.value = tuple(self.resolution_filter.options)
-        self.date_filter.index = (0, len(self.date_filter.options) - 1)
-        self.duration_filter.value = (self.duration_filter.min, self.duration_filter.max)
-        self._building = False
+        with self._holding_events():
+            self.model_filter.value = tuple(self.model_filter.options)
+            self.state_filter.value = tuple(self.state_filter.options)
+            self.resolution_filter.value = tuple(self.resolution_filter.options)
+            self.date_filter.index = (0, len(self.date_filter.options) - 1)
+            self.duration_filter.value = (self.duration_filter.min, self.duration_filter.max)
         self.update()
 
     def selection_mask(self) -> np.ndarray:
@@ -231,21 +249,24 @@ class Dashboard(widgets.VBox):
         self._mask = self.selection_mask()
         selected = self._selection()
         visible = self.tabs.selected_index or 0
-        self._stale = set(range(len(CHART_TABS)))
-        for index in range(len(CHART_TABS)) if all_charts else (visible,):
+        self._stale = set(range(len(DASHBOARD_CHARTS)))
+        for index in range(len(DASHBOARD_CHARTS)) if all_charts else (visible,):
             self._draw(index, selected)
         self._show_selection(selected)
 
     def _show_selection(self, selected: pd.DataFrame | None = None) -> None:
         """The headline and the tables for the current selection."""
         selected = self._selection() if selected is None else selected
-        self.headline.value = headline_html(selected, len(self._tasks))
+        self.headline_figures = headline(selected, waiting=False)
+        self.headline.value = headline_html(
+            selected, len(self._tasks), figures=self.headline_figures
+        )
         self.error_table.value = errors_html(selected)
         self.task_table.value = tasks_html(selected, self.table_rows)
 
     def _draw(self, index: int, selected: pd.DataFrame | None = None) -> None:
         frame = self._selection() if selected is None else selected
-        figure = CHART_TABS[index][1](frame)
+        figure = DASHBOARD_CHARTS[index].draw(frame)
         widget = self.figures[index]
         if widget is None:
             # The layout goes in the constructor: Voila leaves a FigureWidget blank otherwise.
@@ -260,7 +281,7 @@ class Dashboard(widgets.VBox):
 
     def figure(self, title: str) -> go.FigureWidget:
         """The chart of the tab called ``title``, drawn now if it was not yet."""
-        titles = [name for name, _ in CHART_TABS]
+        titles = [chart.title for chart in DASHBOARD_CHARTS]
         if title not in titles:
             raise ValueError(f"title must be one of {titles}, got {title!r}")
         index = titles.index(title)
@@ -310,91 +331,64 @@ class Dashboard(widgets.VBox):
         self.status.value = f"Exported {int(self._mask.sum()):,} tasks: {listing}"
 
     def refresh(self, *, chunk: int = 64) -> int:
-        """Ask the client again for every task that has not finished; return how many were asked."""
+        """Ask the client again for every task that has not finished; return how many were asked.
+
+        Filter changes wait until the refresh ends; if it fails, the tasks stay as they were, the
+        error propagates and the filters work as before.
+        """
         if self.client is None:
             raise RuntimeError("this dashboard has no client; pass client= to dashboard()")
         unfinished = self._tasks.loc[~self._tasks["is_terminal"], "task_id"].dropna().tolist()
-        progress = self.progress
-        if progress is not None:
-            progress.max = max(len(unfinished), 1)
-            progress.value = 0
-            progress.layout.visibility = "visible"
-        fresh_parts = []
-        for start in range(0, len(unfinished), chunk):
-            part = self.client.fetch(
-                unfinished[start : start + chunk], progress=False, refresh=True
-            )
-            fresh_parts.append(part)
-            if progress is not None:
-                progress.value = min(start + chunk, len(unfinished))
-        if fresh_parts:
-            self._tasks = merge_refreshed(self._tasks, pd.concat(fresh_parts, ignore_index=True))
-            self._prepared = PreparedTasks.of(self._tasks)
-            self._building = True  # states may have appeared or gone: renew the choices
-            _renew(self.model_filter, self._prepared.models)
-            _renew(self.state_filter, self._prepared.states)
-            _renew(self.resolution_filter, self._prepared.resolutions)
-            self._building = False
+        with self._holding_events(), self._showing_progress(len(unfinished)):
+            fresh = self._fetch_again(unfinished, chunk)
+            if fresh is not None:
+                self._take(merge_refreshed(self._tasks, fresh))
+                renew(self.model_filter, self._prepared.models)  # choices may come or go
+                renew(self.state_filter, self._prepared.states)
+                renew(self.resolution_filter, self._prepared.resolutions)
         done = int(self._tasks["is_terminal"].sum())
         self.status.value = (
             f"Asked again for {len(unfinished):,} unfinished tasks; "
             f"{done:,} of {len(self._tasks):,} have finished."
         )
-        if progress is not None:
-            progress.layout.visibility = "hidden"
         self.update()
         return len(unfinished)
 
-    # --- building blocks ------------------------------------------------------------------------
+    def _fetch_again(self, task_ids: list[str], chunk: int) -> pd.DataFrame | None:
+        assert self.client is not None
+        parts = []
+        for start in range(0, len(task_ids), chunk):
+            parts.append(
+                self.client.fetch(task_ids[start : start + chunk], progress=False, refresh=True)
+            )
+            if self.progress is not None:
+                self.progress.value = min(start + chunk, len(task_ids))
+        return pd.concat(parts, ignore_index=True) if parts else None
 
-    def _multi(self, description: str, options: Sequence[str], css: str) -> widgets.SelectMultiple:
-        control = widgets.SelectMultiple(
-            options=list(options),
-            value=tuple(options),
-            rows=min(max(len(options), 3), 8),
-            description=description,
-            layout={"width": "300px" if description == "Model" else "220px"},
-            style={"description_width": "70px"},
-        )
-        return control.add_class(css)
+    @contextmanager
+    def _showing_progress(self, total: int) -> Iterator[None]:
+        progress = self.progress
+        if progress is None:
+            yield
+            return
+        progress.max = max(total, 1)
+        progress.value = 0
+        progress.layout.visibility = "visible"
+        try:
+            yield
+        finally:
+            progress.layout.visibility = "hidden"
 
-    def _date_slider(self) -> widgets.SelectionRangeSlider:
-        days = np.unique(self._prepared.days[self._prepared.days != np.iinfo(np.int64).min])
-        if len(days) == 0:
-            days = np.array([0])
-        # Short labels ("Nov 26") keep the slider's readout whole.
-        labels = pd.to_datetime(days.astype("datetime64[D]")).strftime("%b %d")
-        options = [(label, int(day)) for label, day in zip(labels, days, strict=True)]
-        slider = widgets.SelectionRangeSlider(
-            options=options,
-            index=(0, len(options) - 1),
-            description="Submitted",
-            layout={"width": "420px"},
-            style={"description_width": "70px"},
-        )
-        return slider.add_class("lab-filter-date")
-
-    def _duration_slider(self) -> widgets.FloatRangeSlider:
-        values = self._prepared.durations[~np.isnan(self._prepared.durations)]
-        low, high = (float(values.min()), float(values.max())) if len(values) else (0.0, 1.0)
-        if low == high:
-            high = low + 1.0
-        slider = widgets.FloatRangeSlider(
-            value=(low, high),
-            min=low,
-            max=high,
-            step=1.0,
-            description="Duration s",
-            readout_format=".0f",
-            layout={"width": "420px"},
-            style={"description_width": "70px"},
-        )
-        return slider.add_class("lab-filter-duration")
+    def _refresh_clicked(self) -> None:
+        try:
+            self.refresh()
+        except AiToEarnError as error:
+            self.status.value = (
+                f"<span style='color:#b42318'>Refresh failed: {html.escape(str(error))}</span>"
+            )
 
 
-def _renew(control: widgets.SelectMultiple, labels: list[str]) -> None:
-    """New choices for a filter: what was chosen stays chosen; if all was, all still is."""
-    everything = set(control.value) == set(control.options)
-    chosen = set(control.value)
-    control.options = labels
-    control.value = tuple(label for label in labels if everything or label in chosen)
+def _check_columns(tasks: pd.DataFrame) -> None:
+    missing = [name for name in ("model", "state", "submitted_at", "total_s") if name not in tasks]
+    if missing:
+        raise ValueError(f"tasks lacks column(s) {', '.join(missing)}: pass the tasks DataFrame")

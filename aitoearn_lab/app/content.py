@@ -10,10 +10,10 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
-from aitoearn_lab.charts.data import state_codes
 from aitoearn_lab.charts.style import seconds_text
 from aitoearn_lab.frame.build import CATEGORY_COLUMNS
 from aitoearn_lab.metrics.failures import error_groups
+from aitoearn_lab.metrics.overview import Headline, headline
 from aitoearn_lab.schema import STATES
 
 NO_ANSWER: Final = "no answer"
@@ -123,32 +123,37 @@ def chosen_mask(codes: np.ndarray, labels: list[str], chosen: Sequence[str]) -> 
     return result
 
 
-def headline_html(selected: pd.DataFrame, total: int) -> str:
-    """The headline figures of the selection, as cards."""
-    states = state_codes(selected)
-    by_state = np.bincount(states + 1, minlength=len(STATES) + 1)[1:]  # -1: no state
-    count = dict(zip(STATES, by_state.tolist(), strict=True))
-    succeeded, failed = count["succeeded"], count["failed"]
-    unfinished = count["queued"] + count["running"]
-    finished = succeeded + failed
-    turnaround = selected["total_s"].to_numpy(dtype=float)[states == STATES.index("succeeded")]
-    turnaround = turnaround[~np.isnan(turnaround)]
-    p50, p95 = np.percentile(turnaround, [50, 95]) if len(turnaround) else (np.nan, np.nan)
-    rate = f"{100 * succeeded / finished:.1f}%" if finished else "–"
-    figures = [
-        ("tasks", f"{len(selected):,}", f"tasks (of {total:,})"),
-        ("success_rate", rate, f"success rate ({finished:,} finished)"),
-        ("p50", seconds_text(p50) if not np.isnan(p50) else "–", "p50 turnaround"),
-        ("p95", seconds_text(p95) if not np.isnan(p95) else "–", "p95 turnaround"),
-        ("unfinished", f"{unfinished:,}", "queued or running"),
+def headline_html(selected: pd.DataFrame, total: int, *, figures: Headline | None = None) -> str:
+    """The headline figures of the selection (:func:`~aitoearn_lab.metrics.overview.headline`,
+    or ``figures`` when already computed), as cards."""
+    if figures is None:
+        figures = headline(selected, waiting=False)
+    finished = figures.finished
+    of = f"tasks (of {total:,})"
+    if figures.no_answer:
+        of = f"tasks (of {total:,}; {figures.no_answer:,} without an answer)"
+    cards = [
+        ("tasks", f"{figures.tasks:,}", of),
+        ("success_rate", _percent(figures.success_rate), f"success rate ({finished:,} finished)"),
+        ("p50", _seconds(figures.total_s_p50), "p50 turnaround"),
+        ("p95", _seconds(figures.total_s_p95), "p95 turnaround"),
+        ("unfinished", f"{figures.unfinished:,}", "queued or running"),
     ]
-    cards = "".join(
+    shown = "".join(
         f"<div class='lab-kpi' data-kpi='{key}'>"
         f"<div class='lab-kpi-value'>{html.escape(value)}</div>"
         f"<div class='lab-kpi-label'>{html.escape(text)}</div></div>"
-        for key, value, text in figures
+        for key, value, text in cards
     )
-    return f"<div class='lab-headline'>{cards}</div>"
+    return f"<div class='lab-headline'>{shown}</div>"
+
+
+def _percent(rate: float) -> str:
+    return "–" if np.isnan(rate) else f"{100 * rate:.1f}%"
+
+
+def _seconds(value: float) -> str:
+    return "–" if np.isnan(value) else seconds_text(value)
 
 
 def errors_html(selected: pd.DataFrame, top: int = 12) -> str:

@@ -6,7 +6,8 @@ group-by per chart costs as much again. Here rows are picked as integer position
 from the columns as arrays, grouped by category codes. The results equal what
 :func:`~aitoearn_lab.metrics.summary.summarize`,
 :func:`~aitoearn_lab.metrics.summary.latency_values` and a pandas group-by give; the tests
-compare them.
+compare them. Which rows count and which values are valid is decided in
+:mod:`aitoearn_lab.metrics.rules`, for these arrays and for ``summarize`` alike.
 """
 
 from __future__ import annotations
@@ -18,9 +19,27 @@ import numpy as np
 import pandas as pd
 
 from aitoearn_lab.frame.build import LATENCY_COLUMNS
-from aitoearn_lab.metrics.stats import wilson_interval
-from aitoearn_lab.metrics.summary import check_choice, grouped_stats
-from aitoearn_lab.schema import STATES
+from aitoearn_lab.metrics.grouping import grouped_stats
+from aitoearn_lab.metrics.rules import (
+    in_states,
+    latency_states,
+    outcome_rates,
+    state_codes,
+    state_counts,
+    valid_seconds,
+)
+from aitoearn_lab.metrics.summary import check_choice
+
+__all__ = [
+    "ModelGroup",
+    "codes_of",
+    "latency_mask",
+    "model_groups",
+    "model_medians",
+    "model_order",
+    "model_table",
+    "state_codes",
+]
 
 
 @dataclass(frozen=True)
@@ -43,22 +62,11 @@ def codes_of(column: pd.Series) -> tuple[np.ndarray, list[object]]:
     return codes.astype(np.int64), list(labels)
 
 
-def state_codes(df: pd.DataFrame) -> np.ndarray:
-    """Each row's position in :data:`~aitoearn_lab.schema.STATES`, -1 where the state is missing."""
-    state = df["state"]
-    if isinstance(state.dtype, pd.CategoricalDtype) and list(state.cat.categories) == list(STATES):
-        return state.cat.codes.to_numpy(dtype=np.int64)
-    return pd.Categorical(state, categories=list(STATES)).codes.astype(np.int64)
-
-
 def latency_mask(df: pd.DataFrame, metric: str, *, include_failed: bool = False) -> np.ndarray:
     """The rows :func:`~aitoearn_lab.metrics.summary.latency_values` keeps, as a boolean array."""
     check_choice("metric", metric, LATENCY_COLUMNS)
-    wanted = np.zeros(len(STATES) + 1, dtype=bool)  # the last slot stands for a missing state
-    for state in ("succeeded", "failed") if include_failed else ("succeeded",):
-        wanted[STATES.index(state)] = True
-    values = df[metric].to_numpy(dtype=float)
-    keep: np.ndarray = wanted[state_codes(df)] & (values >= 0)
+    rows = in_states(state_codes(df), latency_states(include_failed=include_failed))
+    keep: np.ndarray = rows & ~np.isnan(valid_seconds(df[metric].to_numpy(dtype=float)))
     return keep
 
 
@@ -111,23 +119,12 @@ def model_table(df: pd.DataFrame) -> pd.DataFrame:
     group_of[present] = np.arange(present.size)
     ids = group_of[codes]
     n_groups = present.size
-    counts = np.bincount(
-        ids[fetched] * len(STATES) + states[fetched], minlength=n_groups * len(STATES)
-    ).reshape(n_groups, len(STATES))
-    table: dict[str, np.ndarray] = {state: counts[:, i] for i, state in enumerate(STATES)}
-    failed = table["failed"]
-    finished = table["succeeded"] + failed
-    table["finished"] = finished
-    with np.errstate(divide="ignore", invalid="ignore"):
-        table["failure_rate"] = np.where(finished > 0, failed / finished.astype(float), np.nan)
-    table["failure_rate_lo"], table["failure_rate_hi"] = wilson_interval(
-        failed, finished.astype(float)
-    )
-    in_latency = fetched & (states == STATES.index("succeeded"))
+    table = state_counts(ids[fetched], states[fetched], n_groups)
+    table.update(outcome_rates(table["succeeded"], table["failed"]))
+    in_latency = fetched & in_states(states, latency_states())
     half = np.array([0.5])
     for metric in LATENCY_COLUMNS:
-        values = df[metric].to_numpy(dtype=float)
-        values = np.where(values >= 0, values, np.nan)  # negative intervals are data errors
+        values = valid_seconds(df[metric].to_numpy(dtype=float))
         stats = grouped_stats(ids[in_latency], values[in_latency], n_groups, half)
         table[f"{metric}_p50"] = stats["p50"]
     labels = [models[code] for code in present]

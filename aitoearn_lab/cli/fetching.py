@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import sys
 from collections.abc import Iterator
@@ -18,7 +17,7 @@ from aitoearn_lab.cli.options import (
     sigterm_as_interrupt,
 )
 
-ID_COLUMNS = ("taskId", "task_id", "id")
+ID_COLUMNS = ("taskId", "task_id", "id")  # as aitoearn_lab.frame.ids, without loading pandas
 
 
 @click.command()
@@ -26,7 +25,8 @@ ID_COLUMNS = ("taskId", "task_id", "id")
 @click.option(
     "--ids-file",
     type=click.File("r", encoding="utf-8-sig"),
-    help="File of IDs, one per line, or a CSV with a taskId, task_id or id column; - for stdin.",
+    help="File of IDs: one per line; a CSV with a taskId, task_id or id column (its other "
+    "columns are kept as user_* columns); or a JSON Lines log of submit answers; - for stdin.",
 )
 @click.option(
     "-o",
@@ -59,22 +59,30 @@ def fetch(
     Examples:
       aitoearn-lab fetch 6a461da66fe8a12d33daabdd -o tasks.csv
       aitoearn-lab fetch --ids-file ids.txt -o tasks.parquet
+      aitoearn-lab fetch --ids-file submitted.jsonl -o tasks.csv
       cat ids.txt | aitoearn-lab fetch --ids-file - > tasks.csv
     """
     from aitoearn_lab.client.api import Client
+    from aitoearn_lab.errors import ConfigurationError
+    from aitoearn_lab.frame.ids import IdSource, read_ids
     from aitoearn_lab.frame.tables import format_for_csv, output_kind, write_tasks
 
     if output is not None:
         output_kind(output)  # a wrong suffix is a usage error before any request, not after
-    all_ids = list(ids)
+    source = IdSource([])
     if ids_file is not None:
         try:
-            all_ids.extend(read_id_lines(ids_file))
+            source = read_ids(ids_file)
         except UnicodeDecodeError as error:
             raise click.UsageError(
                 f"the IDs file is not UTF-8 text ({error.reason} at byte {error.start}); "
                 "save it as UTF-8 (in a spreadsheet: CSV UTF-8) and try again"
             ) from None
+        except ConfigurationError as error:
+            raise click.UsageError(str(error)) from None
+    for note in source.notes:
+        click.echo(f"note: {note}", err=True)
+    all_ids = [*ids, *source.task_ids]
     if not all_ids:
         raise click.UsageError("give task IDs as arguments or with --ids-file")
     client = Client(
@@ -89,7 +97,7 @@ def fetch(
         max_retries=max_retries,
     )
     with client, sigterm_as_interrupt():
-        tasks = client.fetch(all_ids, progress=not no_progress)
+        tasks = source.join(client.fetch(all_ids, progress=not no_progress))
     stats = client.last_fetch
     if output is not None:
         write_tasks(tasks, output)
@@ -108,19 +116,11 @@ def fetch(
 
 
 def read_id_lines(handle: io.TextIOBase | Any) -> Iterator[str]:
-    """IDs from a file: one per line (blank lines skipped), or a CSV with an ID column."""
-    lines = [line.rstrip("\r\n") for line in handle]
-    header = next((line for line in lines if line.strip()), "")
-    if "," in header:
-        fields = [name.strip() for name in next(csv.reader([header]))]
-        column = next((name for name in ID_COLUMNS if name in fields), None)
-        if column is None:
-            raise click.UsageError(
-                f"the IDs file looks like a CSV but has no {', '.join(ID_COLUMNS)} column "
-                f"(columns: {', '.join(fields[:10])})"
-            )
-        body = [line for line in lines if line.strip()][1:]
-        rows = csv.DictReader(body, fieldnames=fields)
-        yield from (row[column].strip() for row in rows if (row.get(column) or "").strip())
-        return
-    yield from (line.strip() for line in lines if line.strip())
+    """IDs from a file: one per line, a CSV with an ID column, or a JSON Lines log."""
+    from aitoearn_lab.errors import ConfigurationError
+    from aitoearn_lab.frame.ids import read_ids
+
+    try:
+        yield from read_ids(handle).task_ids
+    except ConfigurationError as error:
+        raise click.UsageError(str(error)) from None

@@ -65,10 +65,22 @@ def demo(out_dir: Path, tasks: int, seed: int, speed: float, no_progress: bool) 
 )
 @click.option(
     "--timestamps",
-    type=click.Choice(["separate", "public-code"]),
-    default="separate",
+    type=click.Choice(["public-code", "separate"]),
+    default="public-code",
     show_default=True,
-    help="public-code: startedAt equals submittedAt, as the platform's public code fills it.",
+    help="separate: startedAt is when rendering began and waiting tasks are QUEUED.",
+)
+@click.option(
+    "--arrivals",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Tasks created during the first simulated hour, for list syncs to find.",
+)
+@click.option(
+    "--owner-only",
+    is_flag=True,
+    help="Refuse a task of another key (12302), as a stricter server might.",
 )
 @click.option(
     "--ids-file",
@@ -86,6 +98,8 @@ def simulate(
     speed: float,
     faults: str,
     timestamps: str,
+    arrivals: int,
+    owner_only: bool,
     ids_file: Path,
 ) -> None:
     """Run the simulated AiToEarn server in the foreground until Ctrl-C."""
@@ -100,7 +114,9 @@ def simulate(
         seed=seed,
         speed=speed,
         faults=plan,
-        timestamps="public-code" if timestamps == "public-code" else "separate",
+        timestamps="separate" if timestamps == "separate" else "public-code",
+        owner_only=owner_only,
+        arrivals=arrivals,
         host=host,
         port=port,
     )

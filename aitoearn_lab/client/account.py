@@ -1,9 +1,11 @@
-"""The client's account-wide methods: ``sync`` (every task, no IDs needed) and ``models``."""
+"""The client's account-wide methods: ``sync`` (every task, no IDs needed), ``models``, and the
+one step from outcomes to the tasks DataFrame that ``fetch`` and ``sync`` share."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from aitoearn_lab._gc import collector_paused
 from aitoearn_lab.client.listing import SyncStats
 from aitoearn_lab.errors import APIError
 
@@ -101,4 +103,15 @@ class AccountMethods:
         )
 
     def _frame(self, outcomes: list[Outcome]) -> pd.DataFrame:
-        raise NotImplementedError
+        """The tasks DataFrame of ``outcomes``, one row each, in their order."""
+        from aitoearn_lab.frame.build import FetchInfo, build_frame
+
+        with collector_paused():  # bulk work on every record: see aitoearn_lab._gc
+            info = FetchInfo(
+                task_ids=[o.task_id for o in outcomes],
+                api_codes=[o.api_code for o in outcomes],
+                fetch_errors=[None if o.error is None else str(o.error) for o in outcomes],
+                fetched_at=[o.fetched_at for o in outcomes],
+                from_cache=[o.from_cache for o in outcomes],
+            )
+            return build_frame([o.record for o in outcomes], info)

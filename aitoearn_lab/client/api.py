@@ -229,7 +229,10 @@ class Client(AccountMethods):
         ----------
         ids
             Any iterable of task IDs: a list, a pandas Series, the lines of an open file.
-            IDs are stripped and de-duplicated; first-seen order is kept.
+            IDs are stripped and de-duplicated; first-seen order is kept. Or a DataFrame with
+            a ``taskId``, ``task_id`` or ``id`` column: its other columns are the caller's own
+            metadata, joined onto the rows as ``user_<name>`` columns (a repeated ID keeps its
+            first row, with a warning when the rows differ).
         progress
             Show a progress bar (tqdm; a widget in Jupyter) with the count of cache hits.
         refresh
@@ -247,20 +250,16 @@ class Client(AccountMethods):
         AuthenticationError
             The key was refused; answers received before that are saved in the cache.
         """
-        return self._frame(self.fetch_outcomes(ids, progress=progress, refresh=refresh))
+        from aitoearn_lab.frame.ids import IdSource, ids_from_frame, is_frame
 
-    def _frame(self, outcomes: list[Outcome]) -> pd.DataFrame:
-        from aitoearn_lab.frame.build import FetchInfo, build_frame
-
-        with collector_paused():  # bulk work on every record: see aitoearn_lab._gc
-            info = FetchInfo(
-                task_ids=[o.task_id for o in outcomes],
-                api_codes=[o.api_code for o in outcomes],
-                fetch_errors=[None if o.error is None else str(o.error) for o in outcomes],
-                fetched_at=[o.fetched_at for o in outcomes],
-                from_cache=[o.from_cache for o in outcomes],
-            )
-            return build_frame([o.record for o in outcomes], info)
+        source = IdSource([])
+        if is_frame(ids):
+            source = ids_from_frame(ids)
+            for note in source.notes:
+                warnings.warn(note, UserWarning, stacklevel=2)
+            ids = source.task_ids
+        outcomes = self.fetch_outcomes(ids, progress=progress, refresh=refresh)
+        return source.join(self._frame(outcomes))
 
     def fetch_outcomes(
         self, ids: Iterable[Any], *, progress: bool = False, refresh: bool = False

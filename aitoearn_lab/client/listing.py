@@ -104,8 +104,7 @@ def since_seconds(since: Any) -> float | None:
 
 def created_s(task_id: str) -> int:
     """Creation time (Unix seconds) from the ObjectId; -1 for an ID that is not one."""
-    seconds = schema.object_id_seconds(task_id)
-    return -1 if seconds is None else seconds
+    return int(task_id[:8], 16) if schema.is_well_formed_task_id(task_id) else -1
 
 
 def sync_outcomes(

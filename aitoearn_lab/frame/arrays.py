@@ -51,6 +51,7 @@ TOPICS: Final = (
     "input.aspectRatio",
     "input.resolution",
     "input.groupId",
+    "input.watermark",
 )
 """What an anomaly note is about; a row's notes are listed in this order, whichever pass and
 step found them (the order the frame has always given them in)."""
@@ -63,7 +64,8 @@ INPUT_LIST_FIELDS: Final = ("image", "images", "audios", "videos")
 
 _TEXT: Final = pa.large_string()  # what pandas' ``str`` dtype holds, so no cast follows
 _INPUT_TYPE: Final = pa.struct(
-    [(name, _TEXT) for name in INPUT_STRING_FIELDS] + [("duration", pa.float64())]
+    [(name, _TEXT) for name in INPUT_STRING_FIELDS]
+    + [("duration", pa.float64()), ("watermark", pa.bool_())]  # Arrow takes only true/false
 )
 # List inputs stay out of the strict type: Arrow would read a lone string as a list of letters.
 _TASK_TYPE: Final = pa.struct(
@@ -97,6 +99,11 @@ class Fields:
     """Object arrays: a list, or None, per record."""
     list_lengths: dict[str, np.ndarray]
     """The length of each list, -1 where there is none."""
+    watermark: pa.Array
+    """``input.watermark`` as Arrow booleans; null where missing or not a boolean."""
+    extra: pa.Array
+    """Fields this version does not know, as JSON text per record (``input.`` before input
+    fields), null where there are none. Schema drift, not an oddity of the row."""
 
 
 def extract(records: Sequence[Any], flag: Flag) -> Fields:
@@ -143,8 +150,7 @@ def _strict(records: Sequence[Any], flag: Flag) -> Fields | None:
 
     # A record longer than its known fields has an extra field, or a field sent as null; an
     # input longer than its known scalar fields may also hold lists. Only those are visited.
-    known = _valid_count(columns)
-    _flag_extra(rows, _lengths_of(rows), known, TASK_FIELDS, "record", "extra field(s) ", flag)
+    longer = _lengths_of(rows) > _valid_count(columns)
     input_lengths = _lengths_of(input_rows)
     known_inputs = _valid_count(list(input_columns.values()))
     with_more = np.flatnonzero(input_lengths > known_inputs)
@@ -169,19 +175,20 @@ def _strict(records: Sequence[Any], flag: Flag) -> Fields | None:
         lengths[name] = np.full(n, -1, dtype=np.int32)
         lengths[name][with_more] = list_lengths(values)
         known_inputs += lengths[name] >= 0
-    _flag_extra(
-        input_rows,
-        input_lengths,
-        known_inputs,
-        INPUT_FIELDS,
-        "input",
-        "extra input field(s) ",
-        flag,
-    )
+    longer |= input_lengths > known_inputs
+    extra: list[str | None] = [None] * n
+    for index in np.flatnonzero(longer).tolist():
+        extra[index] = unknown_fields(rows[index], input_rows[index])
     for row in with_error[np.asarray(message.is_null())[with_error]]:
         flag("error", int(row), "error is dict without a message")
     return Fields(
-        present=present, strings=strings, duration=duration, lists=lists, list_lengths=lengths
+        present=present,
+        strings=strings,
+        duration=duration,
+        lists=lists,
+        list_lengths=lengths,
+        watermark=input_columns["watermark"],
+        extra=pa.array(extra, type=_TEXT, memory_pool=MEMORY_POOL),
     )
 
 
@@ -215,26 +222,12 @@ def list_lengths(values: Sequence[Any]) -> np.ndarray:
     return lengths
 
 
-def _flag_extra(
-    rows: Sequence[dict[str, Any]],
-    lengths: np.ndarray,
-    known: np.ndarray,
-    allowed: frozenset[str],
-    topic: str,
-    label: str,
-    flag: Flag,
-) -> None:
-    for index in np.flatnonzero(lengths > known):
-        _note_extra(rows[int(index)], allowed, topic, label, int(index), flag)
-
-
-def _note_extra(
-    row: dict[str, Any], allowed: frozenset[str], topic: str, label: str, index: int, flag: Flag
-) -> None:
-    """Name a row's fields outside ``allowed``; both passes word the note through here."""
-    if not allowed.issuperset(row):
-        extra = sorted(str(name) for name in row if name not in allowed)
-        flag(topic, index, label + ", ".join(extra[:5]))
+def unknown_fields(record: dict[str, Any], task_input: Any) -> str | None:
+    """The fields of a record this version does not know, as JSON text; both passes use it."""
+    found = {str(k): v for k, v in record.items() if k not in TASK_FIELDS}
+    if task_input.__class__ is dict and not INPUT_FIELDS.issuperset(task_input):
+        found.update((f"input.{k}", v) for k, v in task_input.items() if k not in INPUT_FIELDS)
+    return _json_text(found) if found else None
 
 
 # --- the careful pass --------------------------------------------------------------------------
@@ -248,7 +241,6 @@ def careful(records: Sequence[Any], flag: Flag) -> Fields:
             rows.append({})
         elif record.__class__ is dict:
             rows.append(record)
-            _note_extra(record, TASK_FIELDS, "record", "extra field(s) ", index, flag)
         else:
             rows.append({})
             flag("record", index, f"record is {type(record).__name__}, not an object")
@@ -257,7 +249,6 @@ def careful(records: Sequence[Any], flag: Flag) -> Fields:
         task_input = row.get("input")
         if task_input.__class__ is dict:
             inputs.append(task_input)
-            _note_extra(task_input, INPUT_FIELDS, "input", "extra input field(s) ", index, flag)
         else:
             inputs.append({})
             if task_input is not None:
@@ -270,12 +261,23 @@ def careful(records: Sequence[Any], flag: Flag) -> Fields:
     for name in INPUT_STRING_FIELDS:
         strings[f"input.{name}"] = _strings(inputs, name, f"input.{name}", flag)
     lists = {name: _lists(inputs, name, flag) for name in INPUT_LIST_FIELDS}
+    watermark = [item.get("watermark") for item in inputs]
+    for index, value in enumerate(watermark):
+        if value is not None and value.__class__ is not bool:
+            flag("input.watermark", index, f"input.watermark {str(value)[:20]!r} is not a boolean")
+            watermark[index] = None
     return Fields(
         present=~_is(records, None),
         strings=strings,
         duration=_numbers(inputs, "duration", flag),
         lists={name: _objects(values) for name, values in lists.items()},
         list_lengths={name: list_lengths(values) for name, values in lists.items()},
+        watermark=pa.array(watermark, type=pa.bool_(), memory_pool=MEMORY_POOL),
+        extra=pa.array(
+            [unknown_fields(row, row.get("input")) if row else None for row in rows],
+            type=_TEXT,
+            memory_pool=MEMORY_POOL,
+        ),
     )
 
 
@@ -358,6 +360,6 @@ def _string_items(values: list[Any], field: str, flag: Flag) -> list[Any]:
 
 def _json_text(value: Any) -> str:
     try:
-        return orjson.dumps(value).decode()
+        return orjson.dumps(value, default=str).decode()
     except TypeError:  # not a JSON value (a record built by hand)
         return str(value)

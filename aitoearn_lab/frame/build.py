@@ -4,9 +4,9 @@ Fields come from :mod:`aitoearn_lab.frame.arrays` as Arrow arrays (one C pass ov
 records), and each column is made from them without a Python loop per row: strings stay in Arrow
 (pandas' ``str`` dtype), timestamps are parsed by Arrow, categories are found once per distinct
 value. That is several times faster and leaner than ``pd.json_normalize`` followed by the same
-parsing. Every oddity a record can carry (an unknown status, an extra field, a wrong type, a
-timestamp that does not parse, an interval that runs backwards) keeps its row and is named in the
-``anomalies`` column."""
+parsing. Every oddity a record can carry (an unknown status, a wrong type, a missing field that
+matters, a timestamp that does not parse, an interval that runs backwards) keeps its row and is
+named in the ``anomalies`` column; fields this version does not know are kept in ``extra``."""
 
 from __future__ import annotations
 
@@ -51,6 +51,7 @@ COLUMNS: Final = (
     "input_audios",
     "input_video_url",
     "input_videos",
+    "input_watermark",
     "n_images",
     "n_audios",
     "n_videos",
@@ -59,6 +60,7 @@ COLUMNS: Final = (
     "fetched_at",
     "from_cache",
     "anomalies",
+    "extra",
 )
 """Every column of the tasks DataFrame, in order."""
 
@@ -150,6 +152,19 @@ def _build(records: list[dict[str, Any] | None], info: FetchInfo | None) -> pd.D
     if queued.any():
         started = started.where(~queued)
 
+    # Gaps a real server may not leave. model, submittedAt and input.prompt are set when a task
+    # is created (public code) and required by the spec: missing, they are a fault. startedAt is
+    # a moment of its own in the spec, absent while a task waits (the public code happens to set
+    # it at creation): missing on an unfinished task it is legal; once the task ended, a fault.
+    finished_rows = np.isin(state_array.codes, _TERMINAL_CODES)
+    for label, gaps in (
+        ("model", fields.present),
+        ("submittedAt", fields.present),
+        ("startedAt", finished_rows),
+        ("input.prompt", fields.present),
+    ):
+        _flag_missing(text[label], gaps, label, anomalies, flag)
+
     queue_s = _seconds(started, submitted)
     render_s = _seconds(finished, started)
     total_s = _seconds(finished, submitted)
@@ -190,6 +205,7 @@ def _build(records: list[dict[str, Any] | None], info: FetchInfo | None) -> pd.D
         "input_audios": audios,
         "input_video_url": _str(video_url),
         "input_videos": videos,
+        "input_watermark": pd.BooleanDtype().__from_arrow__(fields.watermark),
         "n_images": (np.maximum(lengths["image"], 0) + np.maximum(lengths["images"], 0)).astype(
             np.int32
         ),
@@ -218,6 +234,7 @@ def _build(records: list[dict[str, Any] | None], info: FetchInfo | None) -> pd.D
         found.sort(key=itemgetter(0))  # stable: notes on one topic keep their order
         notes[index] = "; ".join(text for _, text in found)
     columns["anomalies"] = _str(pa.array(notes, type=pa.large_string(), memory_pool=MEMORY_POOL))
+    columns["extra"] = _str(fields.extra)
     return pd.DataFrame(columns, columns=list(COLUMNS))
 
 
@@ -258,6 +275,20 @@ def _states(status: pd.Categorical, present: np.ndarray, flag: Flag) -> pd.Categ
         text = f"unknown status {str(None if pd.isna(raw) else raw)[:40]!r}"
         flag("unknown status", int(index), text)
     return pd.Categorical.from_codes(codes, dtype=_STATE_DTYPE)
+
+
+def _flag_missing(
+    values: pa.Array,
+    rows: np.ndarray,
+    label: str,
+    anomalies: dict[int, list[tuple[int, str]]],
+    flag: Flag,
+) -> None:
+    """Flag ``rows`` where ``label`` has no value, unless a wrong type was already named."""
+    rank = _TOPIC_RANK[label]
+    for index in np.flatnonzero(rows & np.asarray(values.is_null())).tolist():
+        if all(found != rank for found, _ in anomalies.get(index, ())):
+            flag(label, index, f"{label} is missing")
 
 
 def _timestamps(values: pa.Array, label: str, flag: Flag) -> pd.Series:

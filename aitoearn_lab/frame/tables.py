@@ -37,6 +37,9 @@ _FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r", "'")
 _FLOAT_COLUMNS: Final = (*LATENCY_COLUMNS, "input_duration")
 _INT_COLUMNS: Final = ("n_images", "n_audios", "n_videos")
 _BOOL_COLUMNS: Final = ("is_terminal", "from_cache")
+_NULLABLE_BOOL_COLUMNS: Final = ("input_watermark",)
+_TRUE: Final = frozenset({True, "True", "true"})
+_FALSE: Final = frozenset({False, "False", "false"})
 
 
 def neutralise(value: str) -> str:
@@ -168,6 +171,9 @@ def _typed(frame: pd.DataFrame, *, parse_lists: bool) -> pd.DataFrame:
             out[name] = np.array(
                 [v is True or v == "True" or v == "true" for v in values], dtype=bool
             )
+        elif name in _NULLABLE_BOOL_COLUMNS:  # true, false, or not said
+            said = [_is_in(v, _TRUE) or (False if _is_in(v, _FALSE) else None) for v in values]
+            out[name] = pd.array(said, dtype="boolean")
         elif name in LIST_COLUMNS:
             if parse_lists:
                 out[name] = _object([None if _missing(v) else orjson.loads(v) for v in values])
@@ -180,6 +186,10 @@ def _typed(frame: pd.DataFrame, *, parse_lists: bool) -> pd.DataFrame:
         else:
             out[name] = pd.array([None if _missing(v) else str(v) for v in values], dtype="str")
     return pd.DataFrame(out, columns=list(frame.columns))
+
+
+def _is_in(value: Any, texts: frozenset[Any]) -> bool:
+    return isinstance(value, bool | str | np.bool_) and value in texts
 
 
 def _cell(value: Any) -> str | None:

@@ -9,6 +9,7 @@ and the p-value is below ``alpha``.
 from __future__ import annotations
 
 import zlib
+from dataclasses import dataclass
 from typing import Any, Final
 
 import numpy as np
@@ -87,72 +88,109 @@ def compare_models(
     --------
     >>> compare_models(tasks)[["model", "median", "ratio", "verdict"]]  # doctest: +SKIP
     """
+    _check_options(metric=metric, alpha=alpha, resamples=resamples)
+    samples = _samples(df, metric, include_failed=include_failed)
+    if not samples:
+        return pd.DataFrame({name: [] for name in COMPARE_COLUMNS})
+    base = _baseline(samples, baseline, resamples=resamples, seed=seed)
+    records = [
+        _compared(
+            model,
+            values,
+            base,
+            metric=metric,
+            alpha=alpha,
+            boot=bootstrap_medians(values, resamples=resamples, rng=_generator(seed, model)),
+        )
+        for model, values in samples.items()
+    ]
+    return _table(records, base.model)
+
+
+@dataclass(frozen=True)
+class _Baseline:
+    """The model every other is compared with: its sorted values and bootstrap medians."""
+
+    model: str
+    values: np.ndarray
+    boot: np.ndarray
+    median: float
+
+
+def _check_options(*, metric: str, alpha: float, resamples: int) -> None:
     check_choice("metric", metric, LATENCY_COLUMNS)
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must be between 0 and 1; got {alpha!r}")
     if resamples < 1:
         raise ValueError(f"resamples must be at least 1; got {resamples!r}")
+
+
+def _samples(df: pd.DataFrame, metric: str, *, include_failed: bool) -> dict[str, np.ndarray]:
+    """Each model's sorted latencies, by model name; a model without any has an empty array."""
     rows = latency_values(df, metric, include_failed=include_failed)
-    samples = {
+    found = {
         str(model): np.sort(group[metric].to_numpy(dtype=float))
         for model, group in rows.groupby("model", observed=True, sort=True)
     }
     models = sorted(str(m) for m in df["model"].dropna().unique())
-    for model in models:
-        samples.setdefault(model, np.empty(0))
-    if not models:
-        return pd.DataFrame({name: [] for name in COMPARE_COLUMNS})
-    if baseline is None:
-        baseline = _fastest(samples)
-    elif baseline not in samples:
-        raise ValueError(
-            f"baseline must be one of the models {', '.join(models)}; got {baseline!r}"
-        )
+    return {model: found.get(model, np.empty(0)) for model in models}
 
-    base = samples[baseline]
-    base_boot = bootstrap_medians(base, resamples=resamples, rng=_generator(seed, baseline))
-    base_median = median_of_sorted(base)
-    records = []
-    for model in models:
-        values = samples[model]
-        median = median_of_sorted(values)
-        boot = bootstrap_medians(values, resamples=resamples, rng=_generator(seed, model))
-        difference = boot - base_boot
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.where(base_boot > 0, boot / base_boot, np.nan)
-        _, p_value = mann_whitney_u(values, base)
-        record: dict[str, Any] = {
-            "model": model,
-            "baseline": baseline,
-            "metric": metric,
-            "tasks": values.size,
-            "baseline_tasks": base.size,
-            "median": median,
-            "baseline_median": base_median,
-            "difference": median - base_median,
-            "difference_lo": _percentile(difference, 2.5),
-            "difference_hi": _percentile(difference, 97.5),
-            "ratio": median / base_median if base_median > 0 else np.nan,
-            "ratio_lo": _percentile(ratio, 2.5),
-            "ratio_hi": _percentile(ratio, 97.5),
-            "p_value": p_value,
-        }
-        if model == baseline:  # zero and one by definition: no interval, no test
-            for name in ("difference_lo", "difference_hi", "ratio_lo", "ratio_hi", "p_value"):
-                record[name] = np.nan
-        record["verdict"] = (
-            "baseline"
-            if model == baseline
-            else _verdict(
-                tasks=values.size,
-                base_tasks=base.size,
-                p_value=p_value,
-                low=record["difference_lo"],
-                high=record["difference_hi"],
-                alpha=alpha,
-            )
-        )
-        records.append(record)
+
+def _baseline(
+    samples: dict[str, np.ndarray], chosen: str | None, *, resamples: int, seed: int
+) -> _Baseline:
+    if chosen is None:
+        chosen = _fastest(samples)
+    elif chosen not in samples:
+        raise ValueError(f"baseline must be one of the models {', '.join(samples)}; got {chosen!r}")
+    values = samples[chosen]
+    boot = bootstrap_medians(values, resamples=resamples, rng=_generator(seed, chosen))
+    return _Baseline(chosen, values, boot, median_of_sorted(values))
+
+
+def _compared(
+    model: str, values: np.ndarray, base: _Baseline, *, metric: str, alpha: float, boot: np.ndarray
+) -> dict[str, Any]:
+    """One row of the table: ``model`` against ``base``."""
+    median = median_of_sorted(values)
+    difference = boot - base.boot
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(base.boot > 0, boot / base.boot, np.nan)
+    _, p_value = mann_whitney_u(values, base.values)
+    record: dict[str, Any] = {
+        "model": model,
+        "baseline": base.model,
+        "metric": metric,
+        "tasks": values.size,
+        "baseline_tasks": base.values.size,
+        "median": median,
+        "baseline_median": base.median,
+        "difference": median - base.median,
+        "difference_lo": _percentile(difference, 2.5),
+        "difference_hi": _percentile(difference, 97.5),
+        "ratio": median / base.median if base.median > 0 else np.nan,
+        "ratio_lo": _percentile(ratio, 2.5),
+        "ratio_hi": _percentile(ratio, 97.5),
+        "p_value": p_value,
+    }
+    if model == base.model:  # zero and one by definition: no interval, no test
+        for name in ("difference_lo", "difference_hi", "ratio_lo", "ratio_hi", "p_value"):
+            record[name] = np.nan
+        record["verdict"] = "baseline"
+        return record
+    record["verdict"] = _verdict(
+        tasks=values.size,
+        base_tasks=base.values.size,
+        p_value=p_value,
+        low=record["difference_lo"],
+        high=record["difference_hi"],
+        alpha=alpha,
+    )
+    return record
+
+
+def _table(records: list[dict[str, Any]], baseline: str) -> pd.DataFrame:
+    """The rows, the baseline first, then by median."""
     table = pd.DataFrame.from_records(records, columns=list(COMPARE_COLUMNS))
     order = np.lexsort((table["median"].fillna(np.inf), table["model"] != baseline))
     table = table.iloc[order].reset_index(drop=True)

@@ -5,6 +5,7 @@ A chart of zeros or a median that quietly leaves out half the tasks misleads; a 
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from typing import Final
@@ -15,6 +16,7 @@ import pandas as pd
 from aitoearn_lab.frame.build import LATENCY_COLUMNS
 from aitoearn_lab.metrics.moments import TimeLike, format_duration, reference_time, seconds_until
 from aitoearn_lab.metrics.poller import poller_delay_note
+from aitoearn_lab.metrics.rules import FINISHED_STATES, UNFINISHED_STATES
 
 ZERO_QUEUE_NOTE: Final = (
     "Queue latency is exactly zero for every task (the server fills startedAt from submittedAt), "
@@ -41,8 +43,9 @@ def data_notes(
     """Sentences about the data that change how its figures should be read.
 
     Covers: task IDs that could not be fetched, a queue latency that is zero for every task,
-    unfinished tasks and the oldest one's age, unrecognised statuses, negative intervals, other
-    anomalies, and frames without fetch times. An empty list means nothing needs saying.
+    unfinished tasks and the oldest one's age, unrecognised statuses, negative intervals, fields
+    this version does not know (schema drift, said once), other anomalies, and frames without
+    fetch times. An empty list means nothing needs saying.
 
     Parameters
     ----------
@@ -59,67 +62,107 @@ def data_notes(
     >>> for note in data_notes(tasks):  # doctest: +SKIP
     ...     print("-", note)
     """
-    notes: list[str] = []
-    total = len(df)
-    if total == 0:
+    if len(df) == 0:
         return ["The table is empty: there is nothing to summarise."]
     reference = reference_time(df, now)
     fetched = df["state"].notna()
-    lost = int((~fetched).sum())
-    if lost:
-        reasons = _top(df.loc[~fetched, "fetch_error"].dropna().map(_kind), limit=3)
-        because = f" ({reasons})" if reasons else ""
-        notes.append(
-            f"{lost:,} of {total:,} task IDs could not be fetched{because}; they are left out "
-            f"of every figure (see the fetch_error column)."
-        )
     frame = df[fetched]
-    if queue_is_uninformative(frame):
-        notes.append(ZERO_QUEUE_NOTE)
-
     states = frame["state"].value_counts()
-    queued, running = int(states.get("queued", 0)), int(states.get("running", 0))
-    finished = int(states.get("succeeded", 0)) + int(states.get("failed", 0))
+    notes = [
+        _lost_note(df, fetched),
+        ZERO_QUEUE_NOTE if queue_is_uninformative(frame) else None,
+        _nothing_finished_note(frame, states),
+        _unfinished_note(frame, states, reference),
+        _unknown_note(frame),
+        _negative_note(frame),
+        _drift_note(frame),
+        _other_note(frame),
+        _no_fetch_times_note(df, reference),
+        None if models is None else poller_delay_note(frame, models),
+    ]
+    return [note for note in notes if note]
+
+
+def _lost_note(df: pd.DataFrame, fetched: pd.Series) -> str | None:
+    lost = int((~fetched).sum())
+    if not lost:
+        return None
+    reasons = _top(df.loc[~fetched, "fetch_error"].dropna().map(_kind), limit=3)
+    because = f" ({reasons})" if reasons else ""
+    return (
+        f"{lost:,} of {len(df):,} task IDs could not be fetched{because}; they are left out "
+        f"of every figure (see the fetch_error column)."
+    )
+
+
+def _nothing_finished_note(frame: pd.DataFrame, states: pd.Series) -> str | None:
+    finished = sum(int(states.get(state, 0)) for state in FINISHED_STATES)
     if len(frame) and finished == 0:
-        notes.append("No task has finished yet, so there are no latency figures.")
-    if queued + running:
-        waiting = frame["state"].isin(["queued", "running"])
-        oldest = np.nanmax(seconds_until(frame.loc[waiting, "submitted_at"], reference))
-        notes.append(
-            f"{_tasks(queued + running, 'is', 'are')} unfinished ({queued:,} queued, {running:,} "
-            f"running); the oldest was submitted {format_duration(float(oldest))} before the "
-            f"data was fetched. Plain latency figures leave them out; the Kaplan-Meier median "
-            f"(total_s_km_p50) counts each unfinished task as at least as slow as its age."
-        )
+        return "No task has finished yet, so there are no latency figures."
+    return None
+
+
+def _unfinished_note(frame: pd.DataFrame, states: pd.Series, reference: pd.Timestamp) -> str | None:
+    queued, running = int(states.get("queued", 0)), int(states.get("running", 0))
+    if not queued + running:
+        return None
+    waiting = frame["state"].isin(UNFINISHED_STATES)
+    oldest = np.nanmax(seconds_until(frame.loc[waiting, "submitted_at"], reference))
+    return (
+        f"{_tasks(queued + running, 'is', 'are')} unfinished ({queued:,} queued, {running:,} "
+        f"running); the oldest was submitted {format_duration(float(oldest))} before the "
+        f"data was fetched. Plain latency figures leave them out; the Kaplan-Meier median "
+        f"(total_s_km_p50) counts each unfinished task as at least as slow as its age."
+    )
+
+
+def _unknown_note(frame: pd.DataFrame) -> str | None:
     unknown = frame["state"] == "unknown"
-    if unknown.any():
-        statuses = _top(frame.loc[unknown, "status"].astype(str), limit=3, quote=True)
-        notes.append(
-            f"{_tasks(int(unknown.sum()), 'has', 'have')} a status this toolkit does not recognise "
-            f"({statuses}); they are counted as unknown, neither finished nor failed."
-        )
+    if not unknown.any():
+        return None
+    statuses = _top(frame.loc[unknown, "status"].astype(str), limit=3, quote=True)
+    return (
+        f"{_tasks(int(unknown.sum()), 'has', 'have')} a status this toolkit does not recognise "
+        f"({statuses}); they are counted as unknown, neither finished nor failed."
+    )
+
+
+def _negative_note(frame: pd.DataFrame) -> str | None:
     negatives = {
         metric: int((frame[metric] < 0).sum()) for metric in LATENCY_COLUMNS if metric in frame
     }
-    if any(negatives.values()):
-        rows = int(frame[list(negatives)].lt(0).any(axis=1).sum())
-        detail = ", ".join(f"{metric} {count:,}" for metric, count in negatives.items() if count)
-        notes.append(
-            f"{_tasks(rows, 'has', 'have')} a negative interval (a later timestamp before an "
-            f"earlier one: {detail}); those values are left out of the latency figures."
-        )
+    if not any(negatives.values()):
+        return None
+    rows = int(frame[list(negatives)].lt(0).any(axis=1).sum())
+    detail = ", ".join(f"{metric} {count:,}" for metric, count in negatives.items() if count)
+    return (
+        f"{_tasks(rows, 'has', 'have')} a negative interval (a later timestamp before an "
+        f"earlier one: {detail}); those values are left out of the latency figures."
+    )
+
+
+def _drift_note(frame: pd.DataFrame) -> str | None:
+    drift = frame["extra"].dropna() if "extra" in frame else pd.Series(dtype="str")
+    if not len(drift):
+        return None
+    return (
+        f"{_tasks(len(drift), 'carries', 'carry')} field(s) this version does not know: "
+        f"{_field_names(drift)}; kept in the extra column."
+    )
+
+
+def _other_note(frame: pd.DataFrame) -> str | None:
     others = _other_anomalies(frame["anomalies"].dropna())
-    if others:
-        notes.append(f"Other anomalies (see the anomalies column): {others}.")
-    if "fetched_at" not in df or df["fetched_at"].isna().all():
-        notes.append(
-            f"The table has no fetch times; ages of unfinished tasks are measured to "
-            f"{reference:%Y-%m-%d %H:%M} UTC."
-        )
-    poller = None if models is None else poller_delay_note(frame, models)
-    if poller:
-        notes.append(poller)
-    return notes
+    return f"Other anomalies (see the anomalies column): {others}." if others else None
+
+
+def _no_fetch_times_note(df: pd.DataFrame, reference: pd.Timestamp) -> str | None:
+    if "fetched_at" in df and df["fetched_at"].notna().any():
+        return None
+    return (
+        f"The table has no fetch times; ages of unfinished tasks are measured to "
+        f"{reference:%Y-%m-%d %H:%M} UTC."
+    )
 
 
 def _tasks(count: int, singular: str, plural: str) -> str:
@@ -136,6 +179,20 @@ def _other_anomalies(anomalies: pd.Series) -> str:
                 continue
             kinds[_kind(part)] += count
     return "; ".join(f"{kind} ({count:,} tasks)" for kind, count in kinds.most_common(5))
+
+
+def _field_names(extra: pd.Series) -> str:
+    """The distinct field names in a column of ``extra`` JSON texts, most common first."""
+    names: Counter[str] = Counter()
+    for text, count in extra.value_counts().items():
+        try:
+            found = json.loads(str(text))
+        except ValueError:  # a table edited by hand: say nothing wrong about it
+            continue
+        if isinstance(found, dict):
+            names.update(dict.fromkeys(found, count))
+    shown = [name for name, _ in names.most_common(8)]
+    return ", ".join(shown) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
 
 
 def _kind(text: str) -> str:

@@ -7,6 +7,8 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
+from aitoearn_lab.metrics.rules import FINISHED_STATES, in_states, state_codes, valid_seconds
+
 _COLUMNS: Final = ("state", "submitted_at", "started_at", "finished_at", "total_s")
 
 MAX_PERIODS: Final = 20_000
@@ -62,55 +64,68 @@ def timeline(df: pd.DataFrame, *, freq: str = "1h") -> pd.DataFrame:
         raise ValueError(f"freq must be a pandas frequency such as '1h' or '1D'; got {freq!r}")
     if frame.empty:
         return _empty()
-    submitted = _ms(frame["submitted_at"])
-    started = _ms(frame["started_at"])
-    finished = _ms(frame["finished_at"])
     first = pd.Timestamp(frame["submitted_at"].min())
     last = pd.Timestamp(max(frame["submitted_at"].max(), frame["finished_at"].max(skipna=True)))
     edges = _edges(first, last, offset, freq)
-    edge_ms = edges.as_unit("ms").asi8
-    ended = ~np.isnan(finished) & frame["state"].isin(["succeeded", "failed"]).to_numpy(dtype=bool)
-    succeeded = ended & (frame["state"] == "succeeded").to_numpy(dtype=bool)
-
-    def per_period(times: np.ndarray) -> np.ndarray:
-        times = np.sort(times[~np.isnan(times)])
-        return np.diff(np.searchsorted(times, edge_ms, side="left"))
-
-    def before_end(times: np.ndarray) -> np.ndarray:
-        times = np.sort(times[~np.isnan(times)])
-        return np.searchsorted(times, edge_ms[1:], side="left")
-
-    finished_counts = per_period(finished[ended])
-    failed_counts = per_period(finished[ended & ~succeeded])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        failure_rate = np.where(finished_counts > 0, failed_counts / finished_counts, np.nan)
-    period_of_success = np.searchsorted(edge_ms, finished[succeeded], side="right") - 1
-    medians = (
-        pd.Series(frame["total_s"].to_numpy(dtype=float)[succeeded])
-        .where(lambda s: s >= 0)
-        .groupby(period_of_success)
-        .median()
-    )
-    total_p50 = np.full(len(edges) - 1, np.nan)
-    total_p50[medians.index.to_numpy()] = medians.to_numpy()
-    submitted_by_end = before_end(submitted)
     result = pd.DataFrame(
         {
             "period_start": edges[:-1],
             "period_end": edges[1:],
-            "submitted": per_period(submitted),
-            "finished": finished_counts,
-            "succeeded": finished_counts - failed_counts,
-            "failed": failed_counts,
-            "failure_rate": failure_rate,
-            "total_s_p50": total_p50,
-            "in_flight": submitted_by_end - before_end(finished[ended]),
-            "waiting": submitted_by_end
-            - before_end(np.where(np.isnan(started), finished, started)),
+            **_period_figures(frame, edges.as_unit("ms").asi8),
         }
     )
     for name in ("period_start", "period_end"):
         result[name] = result[name].astype("datetime64[ms, UTC]")
+    return result
+
+
+def _period_figures(frame: pd.DataFrame, edge_ms: np.ndarray) -> dict[str, np.ndarray]:
+    """The columns of :func:`timeline` after the period bounds, for periods cut at ``edge_ms``."""
+    submitted = _ms(frame["submitted_at"])
+    started = _ms(frame["started_at"])
+    finished = _ms(frame["finished_at"])
+    codes = state_codes(frame)
+    ended = ~np.isnan(finished) & in_states(codes, FINISHED_STATES)
+    succeeded = ended & in_states(codes, ("succeeded",))
+    finished_counts = _per_period(finished[ended], edge_ms)
+    failed_counts = _per_period(finished[ended & ~succeeded], edge_ms)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        failure_rate = np.where(finished_counts > 0, failed_counts / finished_counts, np.nan)
+    submitted_by_end = _before_end(submitted, edge_ms)
+    return {
+        "submitted": _per_period(submitted, edge_ms),
+        "finished": finished_counts,
+        "succeeded": finished_counts - failed_counts,
+        "failed": failed_counts,
+        "failure_rate": failure_rate,
+        "total_s_p50": _median_turnaround(frame, succeeded, finished, edge_ms),
+        "in_flight": submitted_by_end - _before_end(finished[ended], edge_ms),
+        "waiting": submitted_by_end
+        - _before_end(np.where(np.isnan(started), finished, started), edge_ms),
+    }
+
+
+def _per_period(times: np.ndarray, edge_ms: np.ndarray) -> np.ndarray:
+    """How many of ``times`` fall in each period."""
+    times = np.sort(times[~np.isnan(times)])
+    return np.diff(np.searchsorted(times, edge_ms, side="left"))
+
+
+def _before_end(times: np.ndarray, edge_ms: np.ndarray) -> np.ndarray:
+    """How many of ``times`` come before the end of each period."""
+    times = np.sort(times[~np.isnan(times)])
+    return np.searchsorted(times, edge_ms[1:], side="left")
+
+
+def _median_turnaround(
+    frame: pd.DataFrame, succeeded: np.ndarray, finished: np.ndarray, edge_ms: np.ndarray
+) -> np.ndarray:
+    """The median turnaround of the tasks that succeeded in each period."""
+    period_of_success = np.searchsorted(edge_ms, finished[succeeded], side="right") - 1
+    turnaround = valid_seconds(frame["total_s"].to_numpy(dtype=float)[succeeded])
+    medians = pd.Series(turnaround).groupby(period_of_success).median()
+    result = np.full(len(edge_ms) - 1, np.nan)
+    result[medians.index.to_numpy()] = medians.to_numpy()
     return result
 
 

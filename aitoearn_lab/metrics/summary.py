@@ -10,16 +10,27 @@ out of every figure; :func:`~aitoearn_lab.metrics.notes.data_notes` says how man
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
-from typing import Any, Final
+from dataclasses import dataclass
+from typing import Final
 
 import numpy as np
 import pandas as pd
 
 from aitoearn_lab.frame.build import LATENCY_COLUMNS
+from aitoearn_lab.metrics.grouping import grouped_km_median, grouped_max
+from aitoearn_lab.metrics.grouping import grouped_stats as grouped_stats  # re-exported
+from aitoearn_lab.metrics.grouping import sorted_by_group as sorted_by_group  # re-exported
 from aitoearn_lab.metrics.moments import TimeLike, reference_time, seconds_until
 from aitoearn_lab.metrics.notes import data_notes
-from aitoearn_lab.metrics.stats import kaplan_meier_median, wilson_interval
-from aitoearn_lab.schema import STATES
+from aitoearn_lab.metrics.rules import (
+    UNFINISHED_STATES,
+    in_states,
+    latency_states,
+    outcome_rates,
+    state_codes,
+    state_counts,
+    valid_seconds,
+)
 
 PERCENTILES: Final = (50, 90, 95, 99)
 """The latency percentiles :func:`summarize` reports."""
@@ -111,131 +122,122 @@ def summarize(
     if by is None:
         frame = frame.assign(**{keys[0]: ALL_TASKS})
     grouped = frame.groupby(keys, observed=True, dropna=False, sort=True)
-    ids = grouped.ngroup().to_numpy()
     index = grouped.size().index
-    n_groups = len(index)
-
-    state_codes = frame["state"].cat.codes.to_numpy()
-    counts = np.bincount(ids * len(STATES) + state_codes, minlength=n_groups * len(STATES))
-    by_state = counts.reshape(n_groups, len(STATES))
-    out: dict[str, Any] = {state: by_state[:, i] for i, state in enumerate(STATES)}
-    out["tasks"] = by_state.sum(axis=1)
-    out["finished"] = out["succeeded"] + out["failed"]
-    out["unfinished"] = out["queued"] + out["running"]
-
-    unfinished = frame["state"].isin(["queued", "running"]).to_numpy()
-    ages = seconds_until(frame["submitted_at"], reference)
-    out["oldest_unfinished_age_s"] = _grouped_max(ids[unfinished], ages[unfinished], n_groups)
-
-    finished = out["finished"].astype(float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out["success_rate"] = np.where(finished > 0, out["succeeded"] / finished, np.nan)
-        out["failure_rate"] = np.where(finished > 0, out["failed"] / finished, np.nan)
-    out["failure_rate_lo"], out["failure_rate_hi"] = wilson_interval(out["failed"], finished)
-
-    latency_states = ["succeeded", "failed"] if include_failed else ["succeeded"]
-    in_latency = frame["state"].isin(latency_states).to_numpy()
-    out["latency_tasks"] = np.bincount(ids[in_latency], minlength=n_groups)
-    quantiles = np.array(PERCENTILES) / 100.0
-    for metric in LATENCY_COLUMNS:
-        values = _non_negative(frame[metric].to_numpy(dtype=float))
-        stats = grouped_stats(ids[in_latency], values[in_latency], n_groups, quantiles)
-        for stat, column in stats.items():
-            out[f"{metric}_{stat}"] = column
-
-    total = _non_negative(frame["total_s"].to_numpy(dtype=float))
-    censored_at = _censoring_times(frame, reference)
-    out["total_s_km_p50"] = _grouped_km_median(
-        ids,
-        np.where(in_latency, total, censored_at),
-        in_latency,
-        in_latency | unfinished,
-        n_groups,
-    )
-
-    render = _non_negative(frame["render_s"].to_numpy(dtype=float))
-    duration = frame["input_duration"].to_numpy(dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        per_second = np.where(duration > 0, render / duration, np.nan)
-    out["render_s_per_video_s_p50"] = grouped_stats(
-        ids[in_latency], per_second[in_latency], n_groups, np.array([0.5])
-    )["p50"]
-
-    anomalies = frame["anomalies"]
-    has_anomaly = anomalies.notna().to_numpy()
-    out["anomalies"] = np.bincount(ids[has_anomaly], minlength=n_groups)
-    negative = np.zeros(len(frame), dtype=bool)
-    negative[has_anomaly] = (
-        anomalies[has_anomaly].str.contains("negative ", regex=False).to_numpy(dtype=bool)
-    )
-    out["negative_intervals"] = np.bincount(ids[negative], minlength=n_groups)
-
-    summary = pd.DataFrame({name: out[name] for name in SUMMARY_COLUMNS}, index=index)
-    if by is None and summary.empty:  # one row for "every task", even when there are none
-        summary = summary.reindex(pd.Index([ALL_TASKS], name=keys[0]))
-        whole = [*COUNT_COLUMNS, "latency_tasks", "anomalies", "negative_intervals"]
-        summary[whole] = summary[whole].fillna(0).astype(np.int64)
+    groups = Groups(grouped.ngroup().to_numpy(), len(index), state_codes(frame))
+    figures = {
+        **count_figures(groups),
+        "oldest_unfinished_age_s": oldest_unfinished(frame, groups, reference),
+        **latency_figures(frame, groups, include_failed=include_failed),
+        "total_s_km_p50": km_median(frame, groups, reference, include_failed=include_failed),
+        "render_s_per_video_s_p50": render_per_video_second(
+            frame, groups, include_failed=include_failed
+        ),
+        **anomaly_counts(frame, groups),
+    }
+    summary = _table(figures, index, empty_row=by is None)
     summary.attrs["notes"] = data_notes(df, now=reference)
     return summary
 
 
-def grouped_stats(
-    ids: np.ndarray, values: np.ndarray, n_groups: int, quantiles: np.ndarray
+@dataclass(frozen=True)
+class Groups:
+    """The rows of a frame of fetched tasks as groups: each row's group id and state code."""
+
+    ids: np.ndarray
+    count: int
+    states: np.ndarray
+
+    @classmethod
+    def single(cls, frame: pd.DataFrame) -> Groups:
+        """Every row of ``frame`` in one group."""
+        return cls(np.zeros(len(frame), dtype=np.int64), 1, state_codes(frame))
+
+    def rows_in(self, states: tuple[str, ...]) -> np.ndarray:
+        """Which rows are in one of ``states``."""
+        return in_states(self.states, states)
+
+    def latency_rows(self, *, include_failed: bool = False) -> np.ndarray:
+        """The rows latency figures cover."""
+        return self.rows_in(latency_states(include_failed=include_failed))
+
+
+def count_figures(groups: Groups) -> dict[str, np.ndarray]:
+    """Counts by state, ``tasks``, ``finished``, ``unfinished``, and the outcome rates."""
+    counts = state_counts(groups.ids, groups.states, groups.count)
+    return {**counts, **outcome_rates(counts["succeeded"], counts["failed"])}
+
+
+def oldest_unfinished(frame: pd.DataFrame, groups: Groups, reference: pd.Timestamp) -> np.ndarray:
+    """The age at ``reference`` of each group's oldest queued or running task."""
+    unfinished = groups.rows_in(UNFINISHED_STATES)
+    ages = seconds_until(frame["submitted_at"], reference)
+    return grouped_max(groups.ids[unfinished], ages[unfinished], groups.count)
+
+
+def latency_figures(
+    frame: pd.DataFrame,
+    groups: Groups,
+    *,
+    include_failed: bool = False,
+    metrics: Sequence[str] = LATENCY_COLUMNS,
+    percentiles: Sequence[int] = PERCENTILES,
 ) -> dict[str, np.ndarray]:
-    """Percentiles (linear interpolation, as ``numpy.percentile``), mean and max per group.
+    """``latency_tasks`` and ``<metric>_p<n>/_mean/_max`` per group, negative intervals left out."""
+    rows = groups.latency_rows(include_failed=include_failed)
+    figures = {"latency_tasks": np.bincount(groups.ids[rows], minlength=groups.count)}
+    quantiles = np.array(percentiles) / 100.0
+    for metric in metrics:
+        values = valid_seconds(frame[metric].to_numpy(dtype=float))
+        stats = grouped_stats(groups.ids[rows], values[rows], groups.count, quantiles)
+        figures.update({f"{metric}_{stat}": column for stat, column in stats.items()})
+    return figures
 
-    One sort for all groups instead of one per group, so a million rows cost well under a second.
-    NaN values are ignored; a group without values gets NaN.
-    """
-    keep = ~np.isnan(values)
-    ids, values = ids[keep], values[keep]
-    counts = np.bincount(ids, minlength=n_groups)
-    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
-    ordered = sorted_by_group(ids, values, counts)
-    empty = counts == 0
-    last = np.maximum(counts - 1, 0)
-    position = last[:, None] * quantiles[None, :]
-    lower = np.floor(position).astype(np.int64)
-    upper = np.minimum(lower + 1, last[:, None])
-    fraction = position - lower
-    result: dict[str, np.ndarray] = {}
-    if ordered.size:
-        low_values = ordered[np.minimum(starts[:, None] + lower, ordered.size - 1)]
-        high_values = ordered[np.minimum(starts[:, None] + upper, ordered.size - 1)]
-        table = low_values + fraction * (high_values - low_values)
-        table[empty] = np.nan
-        maxima = np.where(empty, np.nan, ordered[np.minimum(starts + last, ordered.size - 1)])
-    else:
-        table = np.full((n_groups, quantiles.size), np.nan)
-        maxima = np.full(n_groups, np.nan)
-    for column, quantile in enumerate(quantiles):
-        result[f"p{round(quantile * 100):g}"] = table[:, column]
+
+def km_median(
+    frame: pd.DataFrame, groups: Groups, reference: pd.Timestamp, *, include_failed: bool = False
+) -> np.ndarray:
+    """The Kaplan-Meier median turnaround: unfinished tasks censored at their age when fetched."""
+    rows = groups.latency_rows(include_failed=include_failed)
+    unfinished = groups.rows_in(UNFINISHED_STATES)
+    total = valid_seconds(frame["total_s"].to_numpy(dtype=float))
+    durations = np.where(rows, total, _censoring_times(frame, reference))
+    return grouped_km_median(groups.ids, durations, rows, rows | unfinished, groups.count)
+
+
+def render_per_video_second(
+    frame: pd.DataFrame, groups: Groups, *, include_failed: bool = False
+) -> np.ndarray:
+    """The median render seconds per second of output video."""
+    rows = groups.latency_rows(include_failed=include_failed)
+    render = valid_seconds(frame["render_s"].to_numpy(dtype=float))
+    duration = frame["input_duration"].to_numpy(dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        sums = np.bincount(ids, weights=values, minlength=n_groups)
-        result["mean"] = np.where(empty, np.nan, sums / counts)
-    result["max"] = maxima
-    return result
+        per_second = np.where(duration > 0, render / duration, np.nan)
+    half = np.array([0.5])
+    return grouped_stats(groups.ids[rows], per_second[rows], groups.count, half)["p50"]
 
 
-_FEW_GROUPS: Final = 1000
-"""Up to this many groups, :func:`sorted_by_group` sorts each group on its own."""
+def anomaly_counts(frame: pd.DataFrame, groups: Groups) -> dict[str, np.ndarray]:
+    """Rows with any anomaly, and rows with a negative interval, per group."""
+    anomalies = frame["anomalies"]
+    has_anomaly = anomalies.notna().to_numpy()
+    negative = np.zeros(len(frame), dtype=bool)
+    negative[has_anomaly] = (
+        anomalies[has_anomaly].str.contains("negative ", regex=False).to_numpy(dtype=bool)
+    )
+    return {
+        "anomalies": np.bincount(groups.ids[has_anomaly], minlength=groups.count),
+        "negative_intervals": np.bincount(groups.ids[negative], minlength=groups.count),
+    }
 
 
-def sorted_by_group(ids: np.ndarray, values: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """``values`` ordered by group, and within a group ascending: ``values[np.lexsort((values,
-    ids))]``, where ``counts`` is ``np.bincount(ids)``.
-
-    With few groups, a stable sort by group (a linear radix sort on 16-bit codes) followed by one
-    sort per group is several times faster than ``np.lexsort`` on floats.
-    """
-    if len(counts) > _FEW_GROUPS:
-        result: np.ndarray = values[np.lexsort((values, ids))]
-        return result
-    ordered = values[np.argsort(ids.astype(np.int16), kind="stable")]
-    bounds = np.cumsum(counts)
-    for start, end in zip(bounds - counts, bounds, strict=True):
-        ordered[start:end].sort()
-    return ordered
+def _table(figures: dict[str, np.ndarray], index: pd.Index, *, empty_row: bool) -> pd.DataFrame:
+    summary = pd.DataFrame({name: figures[name] for name in SUMMARY_COLUMNS}, index=index)
+    if empty_row and summary.empty:  # one row for "every task", even when there are none
+        summary = summary.reindex(pd.Index([ALL_TASKS], name=index.names[0]))
+        whole = [*COUNT_COLUMNS, "latency_tasks", "anomalies", "negative_intervals"]
+        summary[whole] = summary[whole].fillna(0).astype(np.int64)
+    return summary
 
 
 def latency_values(
@@ -246,9 +248,9 @@ def latency_values(
     Negative values (data errors, named in ``anomalies``) and missing ones are left out.
     """
     check_choice("metric", metric, LATENCY_COLUMNS)
-    states = ["succeeded", "failed"] if include_failed else ["succeeded"]
-    keep = df["state"].isin(states) & (df[metric] >= 0)
-    return df.loc[keep.fillna(False).to_numpy(dtype=bool)]
+    rows = in_states(state_codes(df), latency_states(include_failed=include_failed))
+    keep = rows & ~np.isnan(valid_seconds(df[metric].to_numpy(dtype=float)))
+    return df.loc[keep]
 
 
 def check_choice(parameter: str, value: object, allowed: Sequence[Hashable]) -> None:
@@ -273,10 +275,6 @@ def _keys(df: pd.DataFrame, by: str | Sequence[str] | None) -> list[str]:
     return keys
 
 
-def _non_negative(values: np.ndarray) -> np.ndarray:
-    return np.where(values >= 0, values, np.nan)
-
-
 def _censoring_times(frame: pd.DataFrame, reference: pd.Timestamp) -> np.ndarray:
     """How long each task had been waiting when last seen: fetched_at (or now) - submitted_at."""
     age_now = seconds_until(frame["submitted_at"], reference)
@@ -286,29 +284,3 @@ def _censoring_times(frame: pd.DataFrame, reference: pd.Timestamp) -> np.ndarray
     age = np.where(np.isnat(fetched), age_now, age_fetched)
     age[np.isnat(submitted)] = np.nan
     return np.maximum(age, 0.0)
-
-
-def _grouped_max(ids: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarray:
-    result = np.full(n_groups, -np.inf)
-    keep = ~np.isnan(values)
-    np.maximum.at(result, ids[keep], values[keep])
-    return np.where(np.isinf(result), np.nan, result)
-
-
-def _grouped_km_median(
-    ids: np.ndarray,
-    durations: np.ndarray,
-    observed: np.ndarray,
-    include: np.ndarray,
-    n_groups: int,
-) -> np.ndarray:
-    keep = include & ~np.isnan(durations)
-    ids, durations, observed = ids[keep], durations[keep], observed[keep]
-    result = np.full(n_groups, np.nan)
-    order = np.argsort(ids, kind="stable")
-    boundaries = np.searchsorted(ids[order], np.arange(n_groups + 1))
-    for group in range(n_groups):
-        rows = order[boundaries[group] : boundaries[group + 1]]
-        if rows.size:
-            result[group] = kaplan_meier_median(durations[rows], observed[rows])
-    return result

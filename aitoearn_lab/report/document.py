@@ -23,14 +23,15 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.offline import get_plotlyjs
 
-from aitoearn_lab import charts
 from aitoearn_lab._version import __version__
+from aitoearn_lab.charts.registry import CHARTS
 from aitoearn_lab.charts.style import model_colors
 from aitoearn_lab.frame.tables import write_csv, write_tasks
 from aitoearn_lab.metrics.compare import compare_models
 from aitoearn_lab.metrics.failures import error_groups
 from aitoearn_lab.metrics.moments import TimeLike, format_duration, reference_time
 from aitoearn_lab.metrics.notes import data_notes, queue_is_uninformative
+from aitoearn_lab.metrics.overview import Headline, headline
 from aitoearn_lab.metrics.periods import timeline
 from aitoearn_lab.metrics.summary import summarize
 from aitoearn_lab.report import page
@@ -106,6 +107,11 @@ class Report:
         return summarize(self.df, by=None, now=self.now).iloc[0]
 
     @cached_property
+    def headline(self) -> Headline:
+        """:func:`~aitoearn_lab.metrics.overview.headline`: the figures of the page's cards."""
+        return headline(self.df, now=self.now)
+
+    @cached_property
     def errors(self) -> pd.DataFrame:
         """:func:`~aitoearn_lab.error_groups`."""
         return error_groups(self.df)
@@ -137,17 +143,8 @@ class Report:
 
     def figures(self) -> dict[str, go.Figure]:
         """Every chart of the report, by name, in page order."""
-        df = self.df
-        return {
-            "latency": charts.latency_distribution(df),
-            "ecdf": charts.latency_ecdf(df),
-            "queue_render": charts.queue_render_bars(df, summary=self.summary),
-            "states": charts.state_mix(df),
-            "failure_rates": charts.failure_rates(df, summary=self.summary),
-            "activity": charts.activity(df, freq=self.freq),
-            "render_heatmap": charts.render_heatmap(df),
-            "errors": charts.error_signatures(df),
-        }
+        options = {"summary": self.summary, "freq": self.freq}
+        return {chart.key: chart.draw(self.df, **options) for chart in CHARTS}
 
     # --- exports ------------------------------------------------------------------------------
 
@@ -171,7 +168,7 @@ class Report:
             for name, figure in self.figures().items()
         }
         body = body_sections(
-            overall=self.overall,
+            figures=self.headline,
             summary=self.summary,
             comparison=self.comparison,
             errors=self.errors,

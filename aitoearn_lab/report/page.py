@@ -68,7 +68,7 @@ CSS: Final = """
 """
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Column:
     """How one table column is shown: header, a formatter, and its alignment."""
 

@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 
 from aitoearn_lab.metrics.moments import format_duration
+from aitoearn_lab.metrics.overview import Headline
 from aitoearn_lab.report import page as h
 
 FILE_DESCRIPTIONS = {
@@ -25,7 +26,7 @@ FILE_DESCRIPTIONS = {
 
 def body_sections(
     *,
-    overall: pd.Series,
+    figures: Headline,
     summary: pd.DataFrame,
     comparison: pd.DataFrame,
     errors: pd.DataFrame,
@@ -56,7 +57,7 @@ def body_sections(
     return "".join(
         [
             nav,
-            h.cards(headline(overall)),
+            h.cards(headline(figures)),
             h.notes(notes),
             models_section(summary, charts, colors, zero_queue=zero_queue),
             compare_section(comparison, colors),
@@ -81,30 +82,29 @@ def body_sections(
     )
 
 
-def headline(overall: pd.Series) -> list[h.Card]:
+def headline(figures: Headline) -> list[h.Card]:
     """The figures a reader wants first: volume, success, turnaround, what is still running."""
-    low, high = overall["failure_rate_lo"], overall["failure_rate_hi"]
+    low, high = figures.failure_rate_lo, figures.failure_rate_hi
     interval = f"95% interval {h.percent(low)} – {h.percent(high)}" if pd.notna(low) else ""
-    km = overall["total_s_km_p50"]
-    oldest = overall["oldest_unfinished_age_s"]
+    km, oldest = figures.total_s_km_p50, figures.oldest_unfinished_age_s
     return [
-        h.Card("tasks", h.integer(overall["tasks"]), f"{h.integer(overall['finished'])} finished"),
+        h.Card("tasks", h.integer(figures.tasks), f"{h.integer(figures.finished)} finished"),
         h.Card(
             "success rate",
-            h.percent(overall["success_rate"]),
-            f"{h.integer(overall['succeeded'])} succeeded, {h.integer(overall['failed'])} failed",
+            h.percent(figures.success_rate),
+            f"{h.integer(figures.succeeded)} succeeded, {h.integer(figures.failed)} failed",
         ),
-        h.Card("failure rate", h.percent(overall["failure_rate"]), interval),
+        h.Card("failure rate", h.percent(figures.failure_rate), interval),
         h.Card(
             "median turnaround",
-            h.seconds(overall["total_s_p50"]),
+            h.seconds(figures.total_s_p50),
             f"counting unfinished: {h.seconds(km)}" if pd.notna(km) else "",
         ),
-        h.Card("95th percentile", h.seconds(overall["total_s_p95"]), "of succeeded tasks"),
+        h.Card("95th percentile", h.seconds(figures.total_s_p95), "of succeeded tasks"),
         h.Card(
             "unfinished",
-            h.integer(overall["unfinished"]),
-            f"oldest waiting {format_duration(float(oldest))}" if pd.notna(oldest) else "",
+            h.integer(figures.unfinished),
+            f"oldest waiting {h.seconds(oldest)}" if pd.notna(oldest) else "",
         ),
     ]
 
@@ -119,21 +119,28 @@ def models_section(
         for lo, hi in zip(frame["failure_rate_lo"], frame["failure_rate_hi"], strict=True)
     ]
     columns = [
-        h.Column("model", "model", lambda m: h.swatch(colors.get(str(m)), m), False, True, True),
-        h.Column("tasks", "tasks", h.integer),
-        h.Column("failed", "failed", h.integer),
-        h.Column("unfinished", "unfinished", h.integer),
-        h.Column("failure_rate", "failure rate", h.percent),
-        h.Column("interval", "95% interval", str),
-        h.Column("total_s_p50", "turnaround p50", h.seconds),
-        h.Column("total_s_km_p50", "p50 incl. unfinished", h.seconds),
-        h.Column("total_s_p95", "p95", h.seconds),
+        h.Column(
+            key="model",
+            header="model",
+            format=lambda m: h.swatch(colors.get(str(m)), m),
+            numeric=False,
+            raw_html=True,
+            nowrap=True,
+        ),
+        h.Column(key="tasks", header="tasks", format=h.integer),
+        h.Column(key="failed", header="failed", format=h.integer),
+        h.Column(key="unfinished", header="unfinished", format=h.integer),
+        h.Column(key="failure_rate", header="failure rate", format=h.percent),
+        h.Column(key="interval", header="95% interval", format=str),
+        h.Column(key="total_s_p50", header="turnaround p50", format=h.seconds),
+        h.Column(key="total_s_km_p50", header="p50 incl. unfinished", format=h.seconds),
+        h.Column(key="total_s_p95", header="p95", format=h.seconds),
     ]
     if not zero_queue:
-        columns.append(h.Column("queue_s_p50", "queue p50", h.seconds))
+        columns.append(h.Column(key="queue_s_p50", header="queue p50", format=h.seconds))
     columns += [
-        h.Column("render_s_p50", "render p50", h.seconds),
-        h.Column("render_s_per_video_s_p50", "render s per video s", _number),
+        h.Column(key="render_s_p50", header="render p50", format=h.seconds),
+        h.Column(key="render_s_per_video_s_p50", header="render s per video s", format=_number),
     ]
     lead = (
         "Latency figures are over succeeded tasks (the time to a usable video). "
@@ -176,13 +183,27 @@ def compare_section(comparison: pd.DataFrame, colors: Mapping[str, str]) -> str:
         )
     ]
     columns = [
-        h.Column("model", "model", lambda m: h.swatch(colors.get(str(m)), m), False, True, True),
-        h.Column("tasks", "tasks", h.integer),
-        h.Column("median", "median turnaround", h.seconds),
-        h.Column("difference_text", "difference (95% interval)", str),
-        h.Column("ratio_text", "ratio (95% interval)", str),
-        h.Column("p_value", "p-value", h.p_value),
-        h.Column("verdict", "verdict", h.badge, False, True, True),
+        h.Column(
+            key="model",
+            header="model",
+            format=lambda m: h.swatch(colors.get(str(m)), m),
+            numeric=False,
+            raw_html=True,
+            nowrap=True,
+        ),
+        h.Column(key="tasks", header="tasks", format=h.integer),
+        h.Column(key="median", header="median turnaround", format=h.seconds),
+        h.Column(key="difference_text", header="difference (95% interval)", format=str),
+        h.Column(key="ratio_text", header="ratio (95% interval)", format=str),
+        h.Column(key="p_value", header="p-value", format=h.p_value),
+        h.Column(
+            key="verdict",
+            header="verdict",
+            format=h.badge,
+            numeric=False,
+            raw_html=True,
+            nowrap=True,
+        ),
     ]
     lead = (
         f"Each model's median turnaround against the fastest, {html.escape(baseline)}. "
@@ -201,14 +222,25 @@ def failures_section(
     frame = errors.reset_index(drop=True)
     frame["rank"] = range(1, len(frame) + 1)
     columns = [
-        h.Column("rank", "#", h.integer),
-        h.Column("signature", "signature", str, False),
-        h.Column("count", "failures", h.integer),
-        h.Column("share", "share", h.percent),
-        h.Column("models", "models", lambda ms: _model_list(ms, colors), False, True),
-        h.Column("first_seen", "first (UTC)", h.moment),
-        h.Column("last_seen", "last (UTC)", h.moment),
-        h.Column("example", "example message", lambda m: _shorten(m, 220), False),
+        h.Column(key="rank", header="#", format=h.integer),
+        h.Column(key="signature", header="signature", format=str, numeric=False),
+        h.Column(key="count", header="failures", format=h.integer),
+        h.Column(key="share", header="share", format=h.percent),
+        h.Column(
+            key="models",
+            header="models",
+            format=lambda ms: _model_list(ms, colors),
+            numeric=False,
+            raw_html=True,
+        ),
+        h.Column(key="first_seen", header="first (UTC)", format=h.moment),
+        h.Column(key="last_seen", header="last (UTC)", format=h.moment),
+        h.Column(
+            key="example",
+            header="example message",
+            format=lambda m: _shorten(m, 220),
+            numeric=False,
+        ),
     ]
     lead = (
         "Failure messages grouped into signatures: IDs, URLs, numbers and quoted values are "
@@ -221,12 +253,19 @@ def failures_section(
 
 def timeline_table(timeline: pd.DataFrame) -> str:
     columns = [
-        h.Column("period_start", "period start (UTC)", h.moment, False, False, True),
-        h.Column("submitted", "submitted", h.integer),
-        h.Column("failed", "failed", h.integer),
-        h.Column("failure_rate", "failure rate", h.percent),
-        h.Column("total_s_p50", "median turnaround", h.seconds),
-        h.Column("in_flight", "in flight at end", h.integer),
+        h.Column(
+            key="period_start",
+            header="period start (UTC)",
+            format=h.moment,
+            numeric=False,
+            raw_html=False,
+            nowrap=True,
+        ),
+        h.Column(key="submitted", header="submitted", format=h.integer),
+        h.Column(key="failed", header="failed", format=h.integer),
+        h.Column(key="failure_rate", header="failure rate", format=h.percent),
+        h.Column(key="total_s_p50", header="median turnaround", format=h.seconds),
+        h.Column(key="in_flight", header="in flight at end", format=h.integer),
     ]
     return h.table(timeline, columns)
 

@@ -4,10 +4,15 @@
 >>> with Simulator(tasks=200, seed=1) as sim:  # doctest: +SKIP
 ...     sim.base_url, sim.api_key, len(sim.task_ids)
 
-It serves ``GET /api/ai/video/generations/{taskId}`` as the public spec and code describe: HTTP 200
-JSON envelopes, 401 for a missing or unknown key, 10002 for a malformed ID, 12302 for an unknown
-one, each task visible only to the key that owns it; tasks move through their lifecycle against a
-clock; faults (5xx, 429 with Retry-After, drops, timeouts, malformed bodies, latency) on demand.
+It serves ``GET /api/ai/video/generations/{taskId}`` as the platform's public code does: HTTP 200
+JSON envelopes with English messages (Chinese for ``Accept-Language: zh-CN``) and a request ID,
+401 for a missing or unknown key, 10002 for a malformed ID, 12302 for an unknown one (or one not
+created yet), any valid key reading any task unless ``owner_only``; ``submittedAt == startedAt``
+and the statuses ``InProgress``, ``SUCCESS``, ``FAILURE`` unless ``timestamps="separate"``. Also
+the list (``GET /api/ai/video/generations?page=&pageSize=``, the key's own tasks, newest first)
+and the models endpoint (``GET /api/ai/models/video/generation``, no key); any other route or
+method is HTTP 200 with code 404. Tasks move through their lifecycle against a clock; faults
+(5xx, 429 with Retry-After, drops, timeouts, malformed bodies, latency) on demand.
 
 It shares the API contract (``aitoearn_lab.schema``) with the client, and nothing else.
 """
@@ -50,8 +55,17 @@ class Simulator:
     faults
         A :class:`FaultPlan` or its text form (``"5xx=0.1,429=0.05"``); changeable while running.
     timestamps
-        ``"separate"`` (startedAt is when rendering began) or ``"public-code"`` (startedAt equals
-        submittedAt, as the platform's public code fills them).
+        ``"public-code"`` (the default: startedAt equals submittedAt, as the platform's public
+        code fills them, and no task shows ``QUEUED``) or ``"separate"`` (a server that splits
+        them: startedAt is when rendering began, and a task waiting for it is ``QUEUED``).
+    owner_only
+        Refuse (12302) a task owned by another key, as a stricter server might. The public GET
+        looks a task up by ID alone, so by default any valid key reads any task. The list is
+        always the caller's own tasks.
+    arrivals
+        Tasks of the main key submitted in the hour after the anchor (see
+        :meth:`World.generate`): they appear, by ID and at the top of the list, as the clock
+        reaches them.
     port
         0 picks a free port.
     world
@@ -68,7 +82,9 @@ class Simulator:
         clock: Clock | None = None,
         speed: float = 1.0,
         faults: FaultPlan | str | None = None,
-        timestamps: TimestampMode = "separate",
+        timestamps: TimestampMode = "public-code",
+        owner_only: bool = False,
+        arrivals: int = 0,
         host: str = "127.0.0.1",
         port: int = 0,
         world: World | None = None,
@@ -77,10 +93,14 @@ class Simulator:
         if timestamps not in ("separate", "public-code"):
             raise ValueError(f"timestamps must be 'separate' or 'public-code', got {timestamps!r}")
         anchor = clock.now() if clock is not None else None
-        self.world = world or World.generate(tasks=tasks, seed=seed, anchor=anchor, api_key=api_key)
+        self.world = world or World.generate(
+            tasks=tasks, seed=seed, anchor=anchor, api_key=api_key, arrivals=arrivals
+        )
         self.clock: Clock = clock or ScaledClock(self.world.anchor, speed=speed)
         plan = faults if isinstance(faults, FaultPlan) else FaultPlan.parse(faults)
-        self.app = SimulatorApp(self.world, self.clock, faults=plan, timestamps=timestamps)
+        self.app = SimulatorApp(
+            self.world, self.clock, faults=plan, timestamps=timestamps, owner_only=owner_only
+        )
         self._address = (host, port)
         self._server: SimulatorHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -147,21 +167,22 @@ class Simulator:
 
     @property
     def other_api_key(self) -> str:
-        """A second valid key, owning a few tasks of its own: for isolation tests."""
+        """A second valid key, owning a few tasks of its own: for list and owner-only tests."""
         return self.world.api_keys[1]
 
     @property
     def task_ids(self) -> list[str]:
-        """IDs of the main key's tasks, oldest first."""
+        """IDs of the main key's tasks, oldest first (arrivals included, whether due or not)."""
         return self.world.task_ids(0)
 
     def write_task_ids(self, path: str | Path) -> Path:
-        """Write the main key's task IDs, one per line; return the path."""
+        """Write the IDs of the main key's tasks that exist now, one per line; return the path."""
         path = Path(path)
-        path.write_text("\n".join(self.task_ids) + "\n", encoding="utf-8")
+        ids = self.world.task_ids(0, at=self.clock.now())
+        path.write_text("\n".join(ids) + "\n", encoding="utf-8")
         return path
 
-    # --- faults and the request log -----------------------------------------------------------
+    # --- faults, reads and the log -----------------------------------------------------------
 
     @property
     def faults(self) -> FaultPlan:
@@ -172,14 +193,23 @@ class Simulator:
         self.app.faults = plan if isinstance(plan, FaultPlan) else FaultPlan.parse(plan)
 
     @property
+    def owner_only(self) -> bool:
+        """Whether a key is refused another key's task; changeable while running."""
+        return self.app.owner_only
+
+    @owner_only.setter
+    def owner_only(self, value: bool) -> None:
+        self.app.owner_only = value
+
+    @property
     def request_log(self) -> list[LoggedRequest]:
         """Every request served so far, in arrival order (a copy)."""
         with self.app._lock:
             return list(self.app.log)
 
     def request_counts(self) -> Counter[str]:
-        """How many times each task ID was asked for."""
-        return Counter(entry.task_id for entry in self.request_log)
+        """How many times each task ID was asked for (by-ID requests only)."""
+        return Counter(entry.task_id for entry in self.request_log if entry.route == "task")
 
     def reset_log(self) -> None:
         """Forget the requests served so far."""

@@ -20,7 +20,7 @@ SAMPLE_ANCHOR = 1782993600.0  # 2026-07-02T12:00:00Z, the date in the spec's exa
 
 
 def sample_records() -> list[dict[str, object]]:
-    """The sample tasks as ``GET`` shows them at the anchor (some still queued or running)."""
+    """The sample tasks as ``GET`` shows them at the anchor (some still running)."""
     world = World.generate(tasks=SAMPLE_TASKS, seed=SAMPLE_SEED, anchor=SAMPLE_ANCHOR)
     views = (world.tasks[task_id].view(SAMPLE_ANCHOR) for task_id in world.task_ids())
     return [view for view in views if view is not None]

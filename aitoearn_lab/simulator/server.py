@@ -7,20 +7,28 @@ listen backlog large enough for every client worker to connect at once.
 
 from __future__ import annotations
 
-import secrets
 import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import orjson
 
 from aitoearn_lab import schema
+from aitoearn_lab.simulator import envelopes
 from aitoearn_lab.simulator.clock import Clock
 from aitoearn_lab.simulator.faults import FaultKind, FaultPlan, unit_interval
+from aitoearn_lab.simulator.listing import (
+    LIST_PATH,
+    MODELS_PATH,
+    PageRequestError,
+    TaskIndex,
+    models_answer,
+    page_request,
+)
 from aitoearn_lab.simulator.world import TimestampMode, World
 
 _PROXY_PAGE = (
@@ -41,24 +49,50 @@ class LoggedRequest:
 
     at: float
     task_id: str
+    """The task ID asked for; for other routes, the path and query (never a header)."""
     owner: int | None
     outcome: str
     """``ok``, an envelope code such as ``12302``, or the fault served (``drop``, ...)."""
+    route: str = "task"
+    """``task``, ``list``, ``models`` or ``unknown``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """What the server reads from a request: method, path and the headers that matter."""
+
+    method: str
+    path: str
+    api_key: str | None = None
+    accept_language: str | None = None
+    request_id: str | None = None
+
+
+Answer = tuple[int, dict[str, str], bytes, FaultKind | None]
+"""``(HTTP status, headers, body, fault served)``."""
 
 
 class SimulatorApp:
     """What the server answers, independent of sockets: world + clock + faults + log."""
 
     def __init__(
-        self, world: World, clock: Clock, *, faults: FaultPlan, timestamps: TimestampMode
+        self,
+        world: World,
+        clock: Clock,
+        *,
+        faults: FaultPlan,
+        timestamps: TimestampMode = "public-code",
+        owner_only: bool = False,
     ) -> None:
         self.world = world
         self.clock = clock
         self.faults = faults
         self.timestamps: TimestampMode = timestamps
+        self.owner_only = owner_only
         self.log: list[LoggedRequest] = []
         self._attempts: Counter[str] = Counter()
         self._owner_of_key = {key: index for index, key in enumerate(world.api_keys)}
+        self._index = TaskIndex(world.tasks.values())
         self._lock = threading.Lock()
 
     def reset_log(self) -> None:
@@ -67,53 +101,67 @@ class SimulatorApp:
             self.log.clear()
             self._attempts.clear()
 
-    def _record(self, task_id: str, owner: int | None, outcome: str) -> None:
+    def _record(self, target: str, owner: int | None, outcome: str, route: str) -> None:
         with self._lock:
-            self.log.append(LoggedRequest(self.clock.now(), task_id, owner, outcome))
+            self.log.append(LoggedRequest(self.clock.now(), target, owner, outcome, route))
 
-    def answer(
-        self, path: str, api_key: str | None
-    ) -> tuple[int, dict[str, str], bytes, FaultKind | None]:
-        """``(HTTP status, headers, body, fault)`` for a GET of ``path``."""
-        route = urlsplit(path).path
-        if not route.startswith(schema.TASK_PATH) or "/" in route[len(schema.TASK_PATH) :]:
-            body = orjson.dumps(
-                {
-                    "code": 404,
-                    "message": f"Cannot GET {route[:200]}",
-                    "data": {},
-                    "timestamp": int(time.time() * 1000),
-                    "requestId": secrets.token_hex(12),
-                }
+    def answer(self, request: Request) -> Answer:
+        """The answer to one request."""
+        parts = urlsplit(request.path)
+        route = parts.path
+        chinese = envelopes.wants_chinese(request.accept_language)
+        request_id = envelopes.request_id(request.request_id)
+        owner = self._owner_of_key.get(request.api_key or "")
+        # Express, under the real server, matches a route with or without a trailing slash.
+        bare = route.removesuffix("/") if route != "/" else route
+        if request.method == "GET" and bare == MODELS_PATH:
+            kind, target = "models", bare
+        elif request.method == "GET" and bare == LIST_PATH:
+            kind, target = "list", _list_target(parts.query)
+        elif (
+            request.method == "GET"
+            and route.startswith(schema.TASK_PATH)
+            and "/" not in route[len(schema.TASK_PATH) :]
+        ):
+            kind = "task"
+            target = unquote(route[len(schema.TASK_PATH) :], errors="replace")
+        else:
+            # The public server answers an unknown route or method with HTTP 200 and code 404.
+            text = f"Cannot {request.method[:10]} {route[:200]}"
+            envelope = envelopes.error(
+                404, request_id=request_id, now=self.clock.now(), chinese=chinese, text=text
             )
-            self._record(route[:200], None, "404")
-            return 404, _JSON, body, None
-        task_id = unquote(route[len(schema.TASK_PATH) :], errors="replace")
+            self._record(route[:200], owner, "404", "unknown")
+            return 200, _json_headers(request_id), orjson.dumps(envelope), None
+
         with self._lock:
-            attempt = self._attempts[task_id]
-            self._attempts[task_id] += 1
+            attempt = self._attempts[target]
+            self._attempts[target] += 1
         faults = self.faults
-        delay = faults.delay(task_id, attempt)
+        delay = faults.delay(target, attempt)
         if delay > 0:
             time.sleep(delay)  # latency is what the simulated network does, not a test waiting
-        fault = faults.choose(task_id, attempt) if faults.active else None
-        owner = self._owner_of_key.get(api_key or "")
+        fault = faults.choose(target, attempt) if faults.active else None
         if fault is not None and fault != "timeout":
-            self._record(task_id, owner, fault)
-            status, headers, body = _faulty_answer(fault, faults, task_id, attempt)
+            self._record(target, owner, fault, kind)
+            status, headers, body = _faulty_answer(fault, faults, target, attempt)
             return status, headers, body, fault
         if fault == "timeout":
             time.sleep(faults.timeout_delay)
-        code, data = self._resolve(task_id, owner)
-        self._record(task_id, owner, "ok" if code == schema.CODE_OK else str(code))
-        request_id = secrets.token_hex(12)
-        if code == schema.CODE_OK:
-            envelope = schema.success_envelope(data, request_id=request_id)
+        if kind == "models":
+            code, data = schema.CODE_OK, models_answer()
+        elif kind == "list":
+            code, data = self._list(parse_qs(parts.query, keep_blank_values=True), owner)
         else:
-            envelope = schema.error_envelope(
-                code, request_id=request_id, timestamp_ms=int(self.clock.now() * 1000)
+            code, data = self._resolve(target, owner)
+        self._record(target, owner, "ok" if code == schema.CODE_OK else str(code), kind)
+        if code == schema.CODE_OK:
+            envelope = envelopes.success(data, request_id=request_id, chinese=chinese)
+        else:
+            envelope = envelopes.error(
+                code, request_id=request_id, now=self.clock.now(), chinese=chinese
             )
-        return 200, _JSON, orjson.dumps(envelope), fault
+        return 200, _json_headers(request_id), orjson.dumps(envelope), fault
 
     def _resolve(self, task_id: str, owner: int | None) -> tuple[int, Any]:
         # Guards run before validation on the real server: a bad key wins over a bad ID.
@@ -122,15 +170,45 @@ class SimulatorApp:
         if not schema.is_well_formed_task_id(task_id):
             return schema.CODE_VALIDATION_FAILED, None
         task = self.world.tasks.get(task_id.lower())
-        if task is None or task.owner != owner:
+        # The public GET looks a task up by ID alone; a stricter server checks the owner.
+        if task is None or (self.owner_only and task.owner != owner):
             return schema.CODE_INVALID_TASK_ID, None
         view = task.view(self.clock.now(), self.timestamps)
-        if view is None:
+        if view is None:  # not created yet at this moment of the world
             return schema.CODE_INVALID_TASK_ID, None
         return schema.CODE_OK, view
 
+    def _list(self, query: dict[str, list[str]], owner: int | None) -> tuple[int, Any]:
+        if owner is None:
+            return schema.CODE_UNAUTHORIZED, None
+        try:
+            page, page_size = page_request(query)
+        except PageRequestError:
+            return schema.CODE_VALIDATION_FAILED, None
+        data = self._index.page(
+            owner,
+            page=page,
+            page_size=page_size,
+            now=self.clock.now(),
+            timestamps=self.timestamps,
+        )
+        return schema.CODE_OK, data
+
 
 _JSON = {"Content-Type": "application/json; charset=utf-8"}
+
+
+def _list_target(query: str) -> str:
+    """The list request as the log keeps it: only the paging parameters, whatever else came."""
+    values = parse_qs(query, keep_blank_values=True)
+    kept = "&".join(
+        f"{name}={values[name][-1][:20]}" for name in ("page", "pageSize") if name in values
+    )
+    return f"{LIST_PATH}?{kept}" if kept else LIST_PATH
+
+
+def _json_headers(request_id: str) -> dict[str, str]:
+    return {**_JSON, "x-request-id": request_id}
 
 
 def _faulty_answer(
@@ -167,10 +245,19 @@ class _Handler(BaseHTTPRequestHandler):
     sys_version = ""
     server: SimulatorHTTPServer
 
-    def do_GET(self) -> None:
-        status, headers, body, fault = self.server.app.answer(
-            self.path, self.headers.get(schema.API_KEY_HEADER)
+    def _serve(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > 0:  # read a body nobody uses, so the next request on the connection parses
+            self.rfile.read(min(length, 1 << 20))
+            self.close_connection = length > 1 << 20
+        request = Request(
+            method=self.command,
+            path=self.path,
+            api_key=self.headers.get(schema.API_KEY_HEADER),
+            accept_language=self.headers.get("Accept-Language"),
+            request_id=self.headers.get(envelopes.REQUEST_ID_HEADER),
         )
+        status, headers, body, fault = self.server.app.answer(request)
         if fault == "drop":
             self.close_connection = True
             return
@@ -180,6 +267,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _serve
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: the simulator keeps its own log, without keys."""

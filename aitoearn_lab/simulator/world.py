@@ -2,9 +2,9 @@
 
 ``World.generate(tasks=N, seed=S, anchor=T)`` always builds the same tasks for the same
 arguments. Submissions spread over the ``span_hours`` before ``anchor`` with a daily rhythm, plus
-a batch sent in the last ten minutes that is still queued or rendering at ``anchor``. Each task
-knows when it starts, when its render ends, and when the server's poller (every 30 s) notices:
-that last moment is the ``finishedAt`` the API reports.
+a batch sent in the last ten minutes that is still queued or rendering at ``anchor``, and on
+request tasks that arrive after it. Each task knows when it starts, when its render ends, and when
+the server's poller (every 30 s) notices: that last moment is the ``finishedAt`` the API reports.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 from aitoearn_lab.simulator.catalogue import ModelProfile, profiles, render_scale
 from aitoearn_lab.simulator.failures import EARLY_FAMILIES, ERROR_FAMILIES
+from aitoearn_lab.simulator.faults import unit_interval
 from aitoearn_lab.simulator.prompts import make_prompt
 
 POLL_INTERVAL_S = 30.0
@@ -27,9 +28,18 @@ POLL_INTERVAL_S = 30.0
 RECENT_SHARE = 0.07
 """Share of tasks submitted in the ten minutes before the anchor: the ones still in flight."""
 
+WATERMARK_SHARE = 0.6
+"""Share of tasks whose input carries ``watermark`` (the seed's spec lacks it; real answers
+have it on some tasks)."""
+
+COVER_SHARE = 0.6
+"""Share of successes outside a material group that get a ``coverUrl``: only some providers
+send a thumbnail."""
+
 TimestampMode = Literal["separate", "public-code"]
-"""``separate``: startedAt is when rendering began. ``public-code``: startedAt == submittedAt,
-as the platform's public code fills both from one field."""
+"""``public-code`` (the default): startedAt == submittedAt, as the platform's public code fills
+both from one field, and no ``QUEUED`` status. ``separate``: startedAt is when rendering began,
+and a task waiting for it is ``QUEUED``, as a server that splits the two would answer."""
 
 _ASSET_HOST = "https://assets.aitoearn.ai/uploads"
 _OUTPUT_HOST = "https://cdn.aitoearn.ai/ai/video"
@@ -59,12 +69,13 @@ class SimTask:
     submitted_iso: str = field(repr=False)
     started_iso: str = field(repr=False)
     finished_iso: str = field(repr=False)
+    has_cover: bool = True
 
     @property
     def succeeds(self) -> bool:
         return self.error_message is None
 
-    def view(self, now: float, timestamps: TimestampMode = "separate") -> dict[str, Any] | None:
+    def view(self, now: float, timestamps: TimestampMode = "public-code") -> dict[str, Any] | None:
         """The task as ``GET`` shows it at ``now``, or None before it was submitted."""
         if now < self.submitted_at:
             return None
@@ -83,7 +94,8 @@ class SimTask:
         record["startedAt"] = self.submitted_iso if public else self.started_iso
         if self.succeeds:
             record["videoUrl"] = f"{_OUTPUT_HOST}/{self.model}/{self.task_id}.mp4"
-            record["coverUrl"] = f"{_OUTPUT_HOST}/{self.model}/{self.task_id}.jpg"
+            if self.has_cover:
+                record["coverUrl"] = f"{_OUTPUT_HOST}/{self.model}/{self.task_id}.jpg"
             if self.group_id is not None:
                 record["mediaId"] = self.media_id
                 record["groupId"] = self.group_id
@@ -112,6 +124,8 @@ class World:
         span_hours: float = 48.0,
         neighbour_tasks: int | None = None,
         api_key: str | None = None,
+        arrivals: int = 0,
+        arrival_span_s: float = 3600.0,
     ) -> World:
         """Build the world.
 
@@ -129,9 +143,18 @@ class World:
             Tasks owned by a second key on the same server (default: 2% of ``tasks``, at least 3).
         api_key
             The first key, instead of a generated one (a test may want one it can recognise).
+        arrivals
+            More tasks of the first key, submitted during the ``arrival_span_s`` seconds after
+            the anchor: they exist only once the clock reaches them, as new tasks do on a live
+            server. They are drawn from a stream of their own, so the rest of the world is the
+            same with or without them.
         """
         if tasks < 0:
             raise ValueError(f"tasks must be >= 0, got {tasks}")
+        if arrivals < 0 or arrival_span_s <= 0:
+            raise ValueError(
+                f"arrivals must be >= 0 and arrival_span_s > 0, got {arrivals}, {arrival_span_s}"
+            )
         if anchor is None:
             anchor = float(int(datetime.now(UTC).timestamp()) // 60 * 60)
         neighbours = max(3, tasks // 50) if neighbour_tasks is None else neighbour_tasks
@@ -143,14 +166,24 @@ class World:
         owners = [0] * tasks + [1] * neighbours
         rng.shuffle(owners)
         times = sorted(builder.submission_time() for _ in owners)
-        made = (
+        made = [
             builder.task(owner, submitted) for owner, submitted in zip(owners, times, strict=True)
-        )
+        ]
+        if arrivals:
+            builder.rng = random.Random(f"arrivals:{seed}")
+            later = sorted(
+                round(anchor + builder.rng.uniform(1.0, arrival_span_s), 3) for _ in range(arrivals)
+            )
+            made.extend(builder.task(0, submitted) for submitted in later)
         return cls(seed=seed, anchor=anchor, api_keys=keys, tasks={t.task_id: t for t in made})
 
-    def task_ids(self, owner: int = 0) -> list[str]:
-        """IDs of one key's tasks, oldest first."""
-        return [task.task_id for task in self.tasks.values() if task.owner == owner]
+    def task_ids(self, owner: int = 0, *, at: float | None = None) -> list[str]:
+        """IDs of one key's tasks, oldest first; with ``at``, only those submitted by then."""
+        return [
+            task.task_id
+            for task in self.tasks.values()
+            if task.owner == owner and (at is None or task.submitted_at <= at)
+        ]
 
     def unknown_task_id(self, salt: int = 0) -> str:
         """A well-formed ID that belongs to no task (the API answers 12302)."""
@@ -193,6 +226,9 @@ class _TaskBuilder:
         ]
         task_id = f"{int(submitted):08x}{self.process_hex}{next(self.counter) % (1 << 24):06x}"
         task_input = self._input(profile, owner)
+        # Drawn from the ID, not the stream: worlds made before these fields existed stay the same.
+        if unit_interval("watermark", task_id) < WATERMARK_SHARE:
+            task_input["watermark"] = unit_interval("watermark-on", task_id) < 0.3
         duration = task_input.get("duration", profile.default_duration)
         resolution = task_input.get("resolution", profile.default_resolution)
 
@@ -237,6 +273,7 @@ class _TaskBuilder:
             submitted_iso=iso_ms(submitted),
             started_iso=iso_ms(started),
             finished_iso=iso_ms(finished),
+            has_cover=group_id is not None or unit_interval("cover", task_id) < COVER_SHARE,
         )
 
     def _asset(self, owner: int, ext: str) -> str:

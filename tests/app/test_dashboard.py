@@ -15,6 +15,7 @@ from aitoearn_lab import Client, read_tasks, to_frame
 from aitoearn_lab.app.board import CHART_TABS, TABLE_COLUMNS, Dashboard, dashboard
 from aitoearn_lab.app.content import tasks_html
 from aitoearn_lab.charts.style import seconds_text
+from aitoearn_lab.errors import AuthenticationError
 from aitoearn_lab.frame.tables import read_csv
 from aitoearn_lab.simulator import ManualClock, Simulator, World
 from tests.support import ANCHOR
@@ -240,3 +241,33 @@ def test_task_table_shows_the_newest_rows_in_sort_order_ties_included(
     assert ids == newest["task_id"].tolist()
     assert "Showing 50 of 600." in html
     assert html.count("<th>") == len(TABLE_COLUMNS)
+
+
+def test_a_failing_refresh_leaves_the_tasks_and_the_filters_working(tmp_path: Path) -> None:
+    clock = ManualClock(ANCHOR)
+    with Simulator(tasks=200, seed=3, clock=clock) as sim:
+        good = Client(
+            api_key=sim.api_key, base_url=sim.base_url, cache=tmp_path / "c.sqlite", clock=clock
+        )
+        try:
+            first = good.fetch(sim.task_ids, progress=False)
+        finally:
+            good.close()
+        refused = Client(api_key="ai_" + "Z" * 48, base_url=sim.base_url, cache=False, clock=clock)
+        try:
+            board = dashboard(first, client=refused)
+            assert board.refresh_button is not None and not first["is_terminal"].all()
+            board.refresh_button.click()  # the server refuses the key: the refresh fails
+            assert "Refresh failed" in board.status.value
+            with pytest.raises(AuthenticationError):
+                board.refresh()
+        finally:
+            refused.close()
+    pd.testing.assert_frame_equal(board.tasks, first)
+    assert board.progress is not None and board.progress.layout.visibility == "hidden"
+    model = board.model_filter.options[-1]
+    board.model_filter.value = (model,)  # the filters still redraw everything
+    assert kpi(board, "tasks") == f"{int((first['model'] == model).sum()):,}"
+    assert set(board.filtered["model"]) == {model}
+    board.reset_filters()
+    assert kpi(board, "tasks") == f"{len(first):,}"

@@ -53,6 +53,7 @@ def test_fetch_reads_an_ids_file_or_a_csv_or_stdin(
         )
         assert result.exit_code == 0, result.output
         assert read_tasks(out)["task_id"].tolist() == expected
+    assert read_tasks(tmp_path / "ids.jsonl")["user_name"].tolist() == ["x0", "x1", "x2"]
     result = runner.invoke(
         cli, ["fetch", "--ids-file", "-", "--no-progress"], input="\n".join(sim.task_ids[:2])
     )
@@ -183,3 +184,38 @@ def test_every_command_has_help_and_is_in_the_readme(name: str, command: click.C
     readme = (ROOT / "README.md").read_text("utf-8")
     assert f"aitoearn-lab {name}" in readme, f"README does not show 'aitoearn-lab {name}'"
     assert CliRunner().invoke(cli, [*name.split(), "--help"]).exit_code == 0
+
+
+def test_fetch_reads_a_json_lines_log_and_keeps_a_csv_s_own_columns(
+    runner: CliRunner, sim: Simulator, tmp_path: Path
+) -> None:
+    a, b, c = sim.task_ids[:3]
+    log = tmp_path / "submitted.jsonl"
+    log.write_text(
+        f'{{"id": "{a}", "status": "SUBMITTED"}}\n{{"taskId": "{b}"}}\n'
+        f'{{"code": 0, "message": "Success", "data": {{"id": "{c}"}}}}\n'
+        '{"code": 12300, "message": "Invalid model", "data": {}}\n'
+    )
+    out = tmp_path / "tasks.csv"
+    result = runner.invoke(cli, ["fetch", "--ids-file", str(log), "-o", str(out), "--no-progress"])
+    assert result.exit_code == 0, result.output
+    assert read_tasks(out)["task_id"].tolist() == [a, b, c]
+    assert "note: 1 line(s) of the IDs file carry no task ID" in result.stderr
+
+    table = tmp_path / "ids.csv"
+    table.write_text(f"customer,task_id,model\nacme,{b},mine\nbeta,{a},\nzeta,{b},other\n")
+    result = runner.invoke(
+        cli, ["fetch", "--ids-file", str(table), "-o", str(out), "--no-progress"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "note: 1 task ID(s) appear more than once with different metadata" in result.stderr
+    tasks = read_tasks(out)
+    assert tasks["task_id"].tolist() == [b, a]
+    assert tasks["user_customer"].tolist() == ["acme", "beta"]
+    assert tasks["user_model"].fillna("").tolist() == ["mine", ""]
+    assert tasks["model"].notna().all()  # the server's model, not the user's column
+
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(f'{{"id": "{a}"}}\nnot json\n')
+    result = runner.invoke(cli, ["fetch", "--ids-file", str(bad), "--no-progress"])
+    assert result.exit_code == 2 and "line 2 is not JSON" in result.stderr

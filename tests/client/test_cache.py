@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
+import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 import requests_cache
 
@@ -15,6 +20,8 @@ from aitoearn_lab.client.cache import SERIALIZER, CacheRecoveryWarning, TaskCach
 from aitoearn_lab.config import key_scope
 from aitoearn_lab.simulator import FaultPlan, ManualClock, Simulator
 from tests.support import ANCHOR
+from tests.support.records import done
+from tests.support.remote import Crafted, RemoteService, envelope
 
 
 def test_second_fetch_asks_only_for_unfinished_tasks(tmp_path: Path) -> None:
@@ -83,6 +90,7 @@ def test_faulty_answers_are_never_stored_and_only_12302_of_the_errors_is(
 
 
 def test_entries_are_scoped_per_key(sim: Simulator, clock: ManualClock, cache_path: Path) -> None:
+    sim.owner_only = True  # so the second key's answers differ from the first key's
     mine = sim.task_ids[:5]
     theirs = sim.world.task_ids(owner=1)[:3]
     with Client(
@@ -136,17 +144,56 @@ def test_requests_cache_can_read_the_file(
     session.close()
 
 
-def test_each_answer_is_saved_as_it_arrives(
-    make_client: Any, sim: Simulator, cache_path: Path
-) -> None:
-    """A batch cut short by a refused key keeps everything answered before."""
-    client = make_client(workers=2)
-    answered = client.fetch(sim.task_ids[:30], progress=False)
-    assert client.cache_size() == 30
-    with sqlite3.connect(cache_path) as connection:
-        stored = connection.execute("SELECT COUNT(*) FROM responses").fetchone()[0]
-    assert stored == 30
-    assert answered["fetch_error"].isna().all()
+def test_each_answer_is_saved_as_it_arrives(tmp_path: Path) -> None:
+    """While a batch is still running, another reader of the file already sees every answer given.
+
+    The peer holds its answer for the last ID until the test lets it go, so the batch cannot end
+    before the check: a client that saved everything at the end would show an empty file here.
+    """
+    ids = [f"{0x6A461DA66FE8A12D33DA0000 + n:024x}" for n in range(6)]
+    held, release = threading.Event(), threading.Event()
+
+    def answer(task_id: str) -> Crafted:
+        if task_id == ids[-1]:
+            held.set()
+            release.wait(timeout=60)
+        return Crafted(body=envelope(done(int(task_id, 16), "kling-v2-1", 5, 60)))
+
+    service = RemoteService()
+    service.answer = answer
+    cache_path = tmp_path / "tasks.sqlite"
+    results: list[pd.DataFrame] = []
+    with (
+        service.running(),
+        Client(
+            api_key="ai_" + "k" * 40, base_url=service.base_url, cache=cache_path, workers=1
+        ) as client,
+    ):
+        fetching = threading.Thread(
+            target=lambda: results.append(client.fetch(ids, progress=False))
+        )
+        fetching.start()
+        try:
+            assert held.wait(timeout=30), "the last ID was never asked"
+            deadline = time.monotonic() + 30
+            while stored_keys(cache_path) != len(ids) - 1:
+                assert fetching.is_alive() and not results
+                assert time.monotonic() < deadline, f"{stored_keys(cache_path)} saved mid-batch"
+                fetching.join(0.005)  # wakes at once if the batch ends, which would be a failure
+            assert fetching.is_alive() and not results  # the batch was still running
+        finally:
+            release.set()
+            fetching.join(timeout=30)
+    assert not fetching.is_alive()
+    assert results[0]["task_id"].tolist() == ids
+    assert results[0]["fetch_error"].isna().all()
+    assert stored_keys(cache_path) == len(ids)
+
+
+def stored_keys(path: Path) -> int:
+    """Rows in the file, as a second reader (another connection) sees them."""
+    with closing(sqlite3.connect(path)) as reader:
+        return int(reader.execute("SELECT COUNT(*) FROM responses").fetchone()[0])
 
 
 def test_a_corrupt_file_is_moved_aside_and_rebuilt(
@@ -250,3 +297,81 @@ def test_cache_location_follows_the_environment(
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     with Client(api_key=sim.api_key, base_url=sim.base_url) as client:
         assert client.cache_path == tmp_path / "xdg" / "aitoearn-lab" / "tasks.sqlite"
+
+
+# --- reading part of a larger stored set ---------------------------------------------------------
+
+STORED = 3_000
+
+
+@pytest.fixture(scope="module")
+def stored_set(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Simulator, Path, Any]]:
+    """A simulator whose 3,000 tasks were all fetched once into a cache file (kept as bytes)."""
+    clock = ManualClock(ANCHOR)
+    folder = tmp_path_factory.mktemp("stored")
+    with Simulator(tasks=STORED, seed=23, clock=clock) as sim:
+        with Client(
+            api_key=sim.api_key, base_url=sim.base_url, cache=folder / "tasks.sqlite", clock=clock
+        ) as client:
+            first = client.fetch(sim.task_ids, progress=False)
+        assert first["fetch_error"].isna().all() and len(first) == STORED
+        yield sim, folder / "tasks.sqlite", first.set_index("task_id")
+
+
+@pytest.mark.parametrize(
+    ("asked", "unstored"),
+    [
+        (1_999, 0),  # below the bulk-read threshold: keyed lookups
+        (2_000, 0),  # at it, and most of the scope: one scan of the key range
+        (2_001, 0),
+        (2_000, 150),  # at it, with IDs the cache has never seen
+        (1_400, 600),  # at it, 600 of them never stored: the scan must skip what is not asked
+    ],
+)
+def test_part_of_a_larger_stored_set_is_read_exactly(
+    stored_set: tuple[Simulator, Path, Any], tmp_path: Path, asked: int, unstored: int
+) -> None:
+    """Asking for part of what the file holds gives those rows, and only those, from the cache."""
+    sim, stored_file, first = stored_set
+    cache_path = tmp_path / "tasks.sqlite"
+    cache_path.write_bytes(stored_file.read_bytes())
+    wanted = sim.task_ids[500 : 500 + asked]  # from the middle of the key range, not one end
+    never_stored = [
+        f"{n:024x}"
+        for n in range(0x6A0000000000000000000001, 0x6A0000000000000000000001 + unstored)
+    ]
+    ids = [*wanted, *never_stored]
+    clock = ManualClock(ANCHOR)
+    sim.reset_log()
+    with Client(
+        api_key=sim.api_key, base_url=sim.base_url, cache=cache_path, clock=clock, pending_ttl=3600
+    ) as client:
+        tasks = client.fetch(ids, progress=False)
+        assert client.last_fetch.unique == len(ids)
+        assert client.last_fetch.cache_hits == asked
+        assert client.cache_size() == STORED + unstored  # each 12302 is remembered for a day
+    assert tasks["task_id"].tolist() == ids
+    assert tasks["from_cache"].tolist() == [True] * asked + [False] * unstored
+    assert Counter(sim.request_counts()) == Counter(dict.fromkeys(never_stored, 1))
+    columns = ["status", "model", "input_prompt", "submitted_at", "finished_at"]
+    pd.testing.assert_frame_equal(
+        tasks.set_index("task_id").loc[wanted, columns].astype(str),
+        first.loc[wanted, columns].astype(str),
+    )
+
+
+@pytest.mark.parametrize("asked", [1_998, 1_999, 2_400])  # with one more: keyed, scan, scan
+def test_a_cache_lookup_returns_exactly_the_ids_asked(
+    stored_set: tuple[Simulator, Path, Any], tmp_path: Path, asked: int
+) -> None:
+    sim, stored_file, _ = stored_set
+    cache_path = tmp_path / "tasks.sqlite"
+    cache_path.write_bytes(stored_file.read_bytes())
+    wanted = sim.task_ids[-asked:]
+    cache = TaskCache(cache_path, scope=key_scope(sim.api_key, sim.base_url))
+    try:
+        found = cache.lookup([*wanted, "0" * 24])
+    finally:
+        cache.close()
+    assert sorted(found) == sorted(wanted)
+    assert all(found[task_id].record["id"] == task_id for task_id in wanted)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from typing import Any
 
@@ -14,14 +15,15 @@ from aitoearn_lab import (
     Client,
     ConfigurationError,
     InvalidTaskIdError,
-    ResponseValidationError,
     TaskNotFoundError,
     TransportError,
+    schema,
 )
 from aitoearn_lab.client.retry import RateLimiter, backoff_delay, retry_after_seconds
 from aitoearn_lab.config import ENV_API_KEY, ENV_BASE_URL, REGIONS
 from aitoearn_lab.simulator import FaultPlan, ManualClock, Simulator
 from tests.support import RecordingSleep
+from tests.support.remote import Crafted, RemoteService
 
 
 def test_get_task_returns_the_record(make_client: Any, sim: Simulator) -> None:
@@ -181,8 +183,44 @@ def test_a_refused_key_stops_the_batch_at_once(sim: Simulator, clock: ManualCloc
     )
     with pytest.raises(AuthenticationError, match="authentication failed"):
         client.fetch(sim.task_ids, progress=False)
-    assert len(sim.request_log) <= 4 * 2  # at most what was already queued to the workers
     client.close()
+    # Each worker sends at most the one request it had in flight: a refused key stops the
+    # batch before any worker takes another ID, even one already queued to the pool.
+    assert 1 <= len(sim.request_log) <= 4
+    assert {entry.outcome for entry in sim.request_log} == {"401"}
+
+
+def test_a_refused_key_stops_every_worker_after_the_request_it_had_in_flight() -> None:
+    """Four workers, each with a request in flight when the refusals come back together."""
+    workers = 4
+    arrived: list[str] = []
+    lock = threading.Lock()
+    all_in = threading.Event()
+
+    def answer(task_id: str) -> Crafted:
+        with lock:
+            arrived.append(task_id)
+            if len(arrived) == workers:
+                all_in.set()
+        all_in.wait(timeout=30)  # the first four are refused at the same moment
+        refusal = schema.error_envelope(
+            schema.CODE_UNAUTHORIZED, request_id="req-401", timestamp_ms=0
+        )
+        return Crafted(body=refusal)
+
+    service = RemoteService()
+    service.answer = answer
+    ids = [f"{0x6A461DA66FE8A12D33DA0000 + n:024x}" for n in range(200)]
+    with (
+        service.running(),
+        Client(
+            api_key="ai_" + "Q" * 48, base_url=service.base_url, cache=False, workers=workers
+        ) as client,
+        pytest.raises(AuthenticationError),
+    ):
+        client.fetch(ids, progress=False)
+    assert all_in.is_set()
+    assert len(service.task_ids_asked()) == workers  # the requests in flight, and nothing after
 
 
 def test_max_rps_spaces_requests() -> None:
@@ -236,16 +274,31 @@ def test_settings_come_from_the_environment(
         Client(api_key="k" * 20, workers=0, cache=False)
 
 
-def test_a_contract_breaking_answer_is_a_row_with_a_reason(
+def test_an_answer_with_a_gap_keeps_its_row_and_names_the_gap(
     make_client: Any, sim: Simulator
 ) -> None:
+    """A task without a prompt is still a task: its row is kept, the gap named (answers that
+    are not a task at all are rows with a reason: see tests/system/test_bad_input.py)."""
     task_id = sim.task_ids[0]
     del sim.world.tasks[task_id].input["prompt"]
     tasks = make_client().fetch([task_id, sim.task_ids[1]], progress=False)
-    assert "input.prompt" in tasks.loc[0, "fetch_error"]
-    assert pd.isna(tasks.loc[1, "fetch_error"])
-    with pytest.raises(ResponseValidationError, match=r"input\.prompt"):
-        make_client(cache=False).get_task(task_id)
+    assert tasks["fetch_error"].isna().all()
+    assert tasks.loc[0, "anomalies"] == "input.prompt is missing"
+    assert pd.isna(tasks.loc[0, "input_prompt"]) and pd.notna(tasks.loc[0, "model"])
+    assert "prompt" not in make_client(cache=False).get_task(task_id)["input"]
+
+
+def test_fetch_joins_the_metadata_of_an_ids_frame(make_client: Any, sim: Simulator) -> None:
+    first, second = sim.task_ids[:2]
+    ids = pd.DataFrame(
+        {"taskId": [second, first, second], "campaign": ["b", "a", "c"], "state": [1, 2, 3]}
+    )
+    with pytest.warns(UserWarning, match="1 task ID.*different metadata; the first row"):
+        tasks = make_client(cache=False).fetch(ids, progress=False)
+    assert tasks["task_id"].tolist() == [second, first]
+    assert tasks["user_campaign"].tolist() == ["b", "a"]
+    assert tasks["user_state"].tolist() == [1, 2]  # the user's "state", beside ours
+    assert set(tasks["state"].astype(str)) <= {"queued", "running", "succeeded", "failed"}
 
 
 def test_transport_error_carries_the_http_status(make_client: Any, sim: Simulator) -> None:

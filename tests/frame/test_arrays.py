@@ -52,8 +52,14 @@ def test_both_passes_build_the_same_frame(monkeypatch: pytest.MonkeyPatch) -> No
     records[7]["input"] = None  # type: ignore[index]
     records[9]["input"]["images"] = "https://a/lone.png"  # type: ignore[index]
     records[11]["finishedAt"] = None  # type: ignore[index]
+    records[13]["input"]["watermark"] = True  # type: ignore[index]
+    records[14]["input"].update(watermark=False, seed=[1, "x"])  # type: ignore[index]
+    records[15].update(priority={"level": 3}, mediaId=None)  # type: ignore[union-attr]
     assert extract_module._strict(records, lambda topic, row, text: None) is not None
-    pd.testing.assert_frame_equal(to_frame(records), careful_frame(monkeypatch, records))
+    frame = to_frame(records)
+    pd.testing.assert_frame_equal(frame, careful_frame(monkeypatch, records))
+    assert frame["input_watermark"][13:15].tolist() == [True, False]
+    assert frame["extra"][14:16].tolist() == ['{"input.seed":[1,"x"]}', '{"priority":{"level":3}}']
 
 
 def test_the_sample_data_takes_the_strict_pass() -> None:
@@ -72,11 +78,17 @@ def test_the_sample_data_takes_the_strict_pass() -> None:
         {"id": "a", "mediaId": None, "input": {"prompt": "p", "images": None}},
         {"id": "a", "input": {"prompt": "p", "images": 5, "audios": {}, "seed": 1}, "x": 1},
         {"id": "a", "error": {}, "extra": 2, "input": {"prompt": "p", "videos": 3}},
+        {"id": "a", "input": {"prompt": "p", "watermark": True, "seed": None}},
+        {"id": "a", "input": {"watermark": None}, "submittedAt": None},
     ],
 )
 def test_the_strict_pass_flags_what_the_careful_one_flags(record: dict[str, Any]) -> None:
     records = [*world_records(20), record]
     assert notes_of(records, strict=True) == notes_of(records, strict=False)
+    strict = extract_module._strict(records, lambda topic, row, text: None)
+    assert strict is not None
+    slow = careful(records, lambda topic, row, text: None)
+    assert strict.extra.equals(slow.extra) and strict.watermark.equals(slow.watermark)
 
 
 @pytest.mark.parametrize(
@@ -87,6 +99,8 @@ def test_the_strict_pass_flags_what_the_careful_one_flags(record: dict[str, Any]
         {"id": "a", "input": ["prompt", "p"]},
         {"id": "a", "input": {"prompt": "p", "duration": "8"}},
         {"id": "a", "input": {"prompt": "p", "duration": [5]}},
+        {"id": "a", "input": {"prompt": "p", "watermark": 1}},
+        {"id": "a", "input": {"prompt": "p", "watermark": "false"}},
         {"id": "a", "error": (("message", "x"),)},
         "not a record",
     ],
@@ -212,9 +226,11 @@ def test_notes_on_one_row_come_in_the_order_of_their_topics() -> None:
         "newField": 1,
         "input": {"prompt": "p", "images": 5, "seed": 1, "duration": "x"},
     }
-    assert to_frame([odd])["anomalies"][0] == (
-        "extra field(s) newField; extra input field(s) seed; unknown status 'paused'; "
+    frame = to_frame([odd])
+    assert frame["anomalies"][0] == (
+        "unknown status 'paused'; "
         "submittedAt 'yesterday' is not an ISO 8601 time; error is a string, not an object; "
         "input.images is int, not a list; model is int, not a string; "
         "input.duration 'x' is not a number"
-    )
+    )  # a wrong model type is named once, not again as a missing model
+    assert frame["extra"][0] == '{"newField":1,"input.seed":1}'  # drift is not an anomaly

@@ -145,7 +145,8 @@ def test_extra_fields_and_wrong_types_keep_the_row() -> None:
     frame = to_frame(junk)  # type: ignore[list-item]
     assert len(frame) == 5
     notes = frame["anomalies"].tolist()
-    assert "extra field(s) newField" in notes[0] and "extra input field(s) seed" in notes[0]
+    assert "newField" not in notes[0] and "seed" not in notes[0]  # drift, not an oddity
+    assert frame.loc[0, "extra"] == '{"newField":1,"input.seed":3}'
     assert frame.loc[0, "input_duration"] == 8.0
     assert frame.loc[0, "input_images"] == ["https://a/x.png"]
     assert frame.loc[0, "error_message"] == "plain text"
@@ -177,3 +178,24 @@ def test_the_sample_data_matches_the_simulator() -> None:
 
     lines = (ROOT / "data" / "sample_tasks.jsonl").read_text("utf-8").splitlines()
     assert [json.loads(line) for line in lines] == json.loads(json.dumps(sample_records()))
+
+
+def test_gaps_that_matter_are_named_and_legal_gaps_are_not() -> None:
+    """A finished task without startedAt is a fault; a waiting one without it is legal."""
+    without_start = {key: value for key, value in record().items() if key != "startedAt"}
+    rows = [
+        {**without_start, "status": "SUCCESS"},
+        {**without_start, "status": "InProgress", "finishedAt": None},
+        record(status="QUEUED", startedAt=None, finishedAt=None),
+        record(model=None, submittedAt=None, input={"duration": 5}),
+        record(input={"prompt": "p", "watermark": "yes"}),
+        record(input={"prompt": "p", "watermark": True}),
+    ]
+    frame = to_frame(rows)
+    notes = frame["anomalies"].tolist()
+    assert notes[0] == "startedAt is missing"
+    assert pd.isna(notes[1]) and pd.isna(notes[2])
+    assert notes[3] == "submittedAt is missing; model is missing; input.prompt is missing"
+    assert notes[4] == "input.watermark 'yes' is not a boolean"
+    assert frame["input_watermark"].tolist()[4:] == [pd.NA, True]
+    assert frame.loc[3, "state"] == "succeeded" and frame.loc[3, "render_s"] == 49.5

@@ -32,6 +32,9 @@ def tasks_frame() -> pd.DataFrame:
     records: list[dict[str, Any] | None] = [world.tasks[t].view(ANCHOR) for t in world.task_ids()]
     records[0]["input"] = {**records[0]["input"], "prompt": DANGEROUS[0]}  # type: ignore[index]
     records[1]["input"] = {**records[1]["input"], "prompt": '=1+1, "quoted", 中文\nsecond line'}  # type: ignore[index]
+    records[2]["input"] = {**records[2]["input"], "watermark": True}  # type: ignore[index]
+    records[3]["input"] = {**records[3]["input"], "watermark": False, "seed": 7}  # type: ignore[index]
+    records[4] = {**records[4], "priority": "=high", "region": None}  # type: ignore[dict-item]
     records.append(None)
     return to_frame(records)
 
@@ -42,6 +45,8 @@ def test_round_trip_gives_back_the_original_values(tmp_path: Path, suffix: str) 
     path = write_tasks(original, tmp_path / f"tasks{suffix}")
     again = read_tasks(path)
     pd.testing.assert_frame_equal(again, original, check_categorical=False)
+    assert again["input_watermark"].head(4).tolist()[2:] == [True, False]
+    assert again["extra"][4] == '{"priority":"=high","region":null}'
     assert again["input_image"].map(lambda v: v is None or isinstance(v, list)).all()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from statistics import NormalDist
 
 import numpy as np
 import pytest
@@ -21,17 +22,30 @@ from aitoearn_lab.metrics.stats import (
 def test_wilson_interval_for_3_failures_of_10() -> None:
     # p = 0.3, n = 10, z² = 3.8415: centre (0.3 + 0.19207) / 1.38415 = 0.35551,
     # half-width 1.95996·sqrt(0.021 + 0.0096037) / 1.38415 = 0.24772.
+    # To ten places (z = 1.959964 exactly; z = 1.96 gives 0.1077892875 and 0.6032267800, which
+    # the tolerance of 1e-9 tells apart).
     low, high = wilson_interval(3, 10)
-    assert float(low) == pytest.approx(0.10779, abs=1e-5)
-    assert float(high) == pytest.approx(0.60322, abs=1e-5)
+    assert float(low) == pytest.approx(0.1077912674, abs=1e-9)
+    assert float(high) == pytest.approx(0.6032218525, abs=1e-9)
+    assert float(wilson_interval(3, 10, z=1.96)[0]) == pytest.approx(0.1077892875, abs=1e-9)
+
+
+def test_wilson_interval_uses_the_exact_normal_quantile() -> None:
+    z = NormalDist().inv_cdf(0.975)  # 1.9599639845..., not 1.96
+    p, n = 0.3, 10
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    low, high = wilson_interval(3, 10)
+    assert float(low) == pytest.approx(centre - half, rel=1e-12)
+    assert float(high) == pytest.approx(centre + half, rel=1e-12)
 
 
 def test_wilson_interval_at_the_edges_stays_inside_0_and_1() -> None:
     # 0 of 4: centre = half-width = (z²/8) / (1 + z²/4) = 0.24495, so [0, 0.48990].
     low, high = wilson_interval([0, 4, 0], [4, 4, 0])
     assert low[0] == 0.0
-    assert high[0] == pytest.approx(0.48990, abs=1e-5)
-    assert low[1] == pytest.approx(1 - 0.48990, abs=1e-5)
+    assert high[0] == pytest.approx(0.4898908365, abs=1e-9)  # 0.4899000204 with z = 1.96
+    assert low[1] == pytest.approx(1 - 0.4898908365, abs=1e-9)
     assert high[1] == 1.0
     assert np.isnan(low[2])
     assert np.isnan(high[2])

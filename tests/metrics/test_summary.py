@@ -177,3 +177,20 @@ def test_one_row_for_every_task_even_when_there_are_none() -> None:
     assert overall.iloc[0]["tasks"] == 0
     assert math.isnan(overall.iloc[0]["failure_rate"])
     assert summarize(frame([None]), now=NOW).empty
+
+
+def test_schema_drift_is_said_once_and_is_not_an_anomaly() -> None:
+    rows = [done(i, "alpha", queue=1, render=10) for i in range(5)]
+    rows[0]["foo"] = 1
+    rows[1]["foo"] = {"nested": True}
+    rows[2]["input"] = {**rows[2]["input"], "bar": 2, "watermark": True}
+    tasks = frame(rows)
+    assert tasks["anomalies"].isna().all()
+    notes = data_notes(tasks, now=NOW)
+    drift = [note for note in notes if "does not know" in note]
+    assert drift == [
+        "3 tasks carry field(s) this version does not know: foo, input.bar; "
+        "kept in the extra column."
+    ]
+    assert not any("anomalies" in note for note in notes)
+    assert not any("does not know" in note for note in data_notes(frame(rows[3:]), now=NOW))
