@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from benchmarks._common import Result, SimulatorProcess, scratch_dir, seconds, skipped, timed
+from benchmarks._common import Result, SimulatorProcess, scratch_dir, seconds, timed
 
 LATENCY_S = 0.15
 WORKERS = 16
@@ -27,7 +27,7 @@ NEW_TASKS = 1_000
 def measure(quick: bool) -> dict[str, Any]:
     """Every figure of benchmarks 8 and 9, from one simulator (measured once per run)."""
     import aitoearn_lab.frame.build  # noqa: F401  (imports are a one-off cost, not a per-task one)
-    from aitoearn_lab import Client, ListingUnavailableError
+    from aitoearn_lab import Client
 
     tasks = 20_000 if quick else 100_000
     sample = 600 if quick else 2_000
@@ -43,11 +43,7 @@ def measure(quick: bool) -> dict[str, Any]:
                 raise RuntimeError(f"fetch incomplete: {client.last_fetch.describe()}")
         cache = folder / "sync.sqlite"
         with Client(cache=cache, **options) as client:
-            try:
-                frame, figures["sync"] = timed(lambda: client.sync(progress=False))
-            except ListingUnavailableError as error:
-                figures["unavailable"] = str(error)
-                return figures
+            frame, figures["sync"] = timed(lambda: client.sync(progress=False))
             figures["synced"] = len(frame)
             figures["sync_stats"] = client.last_sync
             if client.last_sync.failed:
@@ -88,11 +84,8 @@ def _rewind(client: Any, newest_first: list[str], count: int) -> None:
 
 
 def run_sync(*, quick: bool) -> list[Result]:
-    title = f"Sync of a whole account at {LATENCY_S * 1000:.0f} ms latency vs fetch by ID"
     goal = f">= {GOAL_VS_FETCH:g}x fetch's tasks/s"
     figures = measure(quick)
-    if "unavailable" in figures:
-        return [skipped(8, "sync", title, goal, "the simulator has no list endpoint yet")]
     tasks, sample = figures["synced"], figures["sample"]
     sync_rate = tasks / figures["sync"].wall_s
     fetch_rate = sample / figures["fetch"].wall_s
@@ -117,8 +110,6 @@ def run_incremental(*, quick: bool) -> list[Result]:
     title = f"Incremental sync after {NEW_TASKS:,} new tasks"
     goal = "<= 2 list pages + 1 request per held unfinished task"
     figures = measure(quick)
-    if "unavailable" in figures:
-        return [skipped(9, "incremental", title, goal, "the simulator has no list endpoint yet")]
     stats = figures["incremental_stats"]
     held = figures["held_unfinished"]
     result = Result(
