@@ -38,6 +38,7 @@ from aitoearn_lab._gc import collector_paused
 from aitoearn_lab.client.account import AccountMethods
 from aitoearn_lab.client.asking import ask_many, ask_until_answered
 from aitoearn_lab.client.cache import TaskCache
+from aitoearn_lab.client.holdings import Holdings
 from aitoearn_lab.client.outcomes import (
     FetchStats,
     Outcome,
@@ -391,5 +392,8 @@ class Client(AccountMethods):
         return len(self._cache) if self._cache is not None else 0
 
     def clear_cache(self) -> int:
-        """Forget this key's stored answers (other keys' stay); return how many were removed."""
-        return self._cache.clear() if self._cache is not None else 0
+        """Forget this key's stored answers and sync mark (other keys' stay); return how many."""
+        if self._cache is None:
+            return 0
+        Holdings(self._cache).forget()
+        return self._cache.clear()

@@ -88,6 +88,11 @@ def test_a_first_sync_holds_every_task_of_the_account_once(
     assert Counter(service.pages_asked()) == Counter({1: 1, 2: 1, 3: 1, 4: 1, 5: 1})
     assert service.ids_asked() == []
     assert client.last_sync.listed == 5_000 and not client.last_sync.incremental
+    assert client.cache_path is not None
+    stored = b"".join(
+        path.read_bytes() for path in client.cache_path.parent.glob(client.cache_path.name + "*")
+    )
+    assert service.api_key.encode() not in stored  # neither in the answers nor the sync tables
 
     # Each listed task was stored as a fetched one would be: fetch by ID asks nothing.
     service.remote.reset()
@@ -263,3 +268,17 @@ def test_a_sync_cut_short_keeps_its_pages_and_leaves_the_mark_alone(
     assert len(tasks) == 5_000 and tasks["task_id"].is_unique
     assert not client.last_sync.incremental  # no mark: the cut sync never completed
     assert len(service.pages_asked()) == 5
+
+
+def test_clearing_the_cache_forgets_the_sync_mark_and_listed_ids(
+    client_for: Any, service: ListingService
+) -> None:
+    from aitoearn_lab.client.holdings import Holdings
+
+    client = client_for()
+    client.sync(progress=False)
+    assert client._cache is not None
+    holdings = Holdings(client._cache)
+    assert holdings.mark() is not None and len(holdings.listed_ids(since_s=None)) == 5_000
+    client.clear_cache()
+    assert holdings.mark() is None and holdings.listed_ids(since_s=None) == []
