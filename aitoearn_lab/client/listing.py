@@ -47,6 +47,8 @@ class SyncStats:
     """Rows returned: every task of the account within ``since``."""
     listed: int = 0
     """Unique tasks the list pages showed in this sync."""
+    new: int = 0
+    """Listed tasks that no earlier sync had listed."""
     held: int = 0
     """Tasks already held from earlier syncs (finished ones come from the cache)."""
     list_pages: int = 0
@@ -66,7 +68,7 @@ class SyncStats:
         """One line for a person."""
         how = "incremental" if self.incremental else "full"
         parts = [f"{self.tasks} tasks ({how} sync)", f"{self.list_pages} list page(s)"]
-        parts.append(f"{self.listed} listed")
+        parts.append(f"{self.listed} listed ({self.new} new)")
         if self.held:
             parts.append(f"{self.held} held from earlier syncs")
         if self.by_id:
@@ -137,6 +139,7 @@ def sync_outcomes(
             pager.bar.close()
 
     outcomes: dict[str, Outcome] = dict(listed)
+    stats.new = sum(1 for task_id in listed if task_id not in held)
     unfinished = [
         task_id
         for task_id, answer in held.items()

@@ -61,6 +61,8 @@ def test_every_task_once_before_and_after_new_tasks_arrive_and_old_ones_end(
         world_clock.advance(3_600 + 60)  # the 1,000 arrivals are all in; most running tasks end
         live.reset_log()
         second = client.sync(progress=False)
+        assert client.last_sync.new == 1_000 and client.last_sync.incremental
+        assert "(1000 new)" in client.last_sync.describe()
 
     now_listed = sorted(live.world.task_ids(at=world_clock.now()), reverse=True)
     assert len(now_listed) == 6_000
