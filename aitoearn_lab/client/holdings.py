@@ -17,15 +17,18 @@ keeps every page it finished, and the mark moves only when the sync completes.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Final
 
 import orjson
 
 from aitoearn_lab import schema
-from aitoearn_lab.client.cache import TaskCache
+from aitoearn_lab.client.cache import TaskCache, _Rebuilt
 from aitoearn_lab.client.cache_format import SyntheticAnswer, cache_key, stored_value
+from aitoearn_lab.errors import CacheError
 from aitoearn_lab.schema import TERMINAL_STATES, canonical_state
 
 _TABLES: Final = (
@@ -66,12 +69,23 @@ class Holdings:
 
     def __init__(self, cache: TaskCache) -> None:
         self.cache = cache
-        with cache._using() as connection:
+        with self._using() as connection:
             for statement in _TABLES:
                 connection.execute(statement)
 
+    @contextmanager
+    def _using(self) -> Iterator[sqlite3.Connection]:
+        """The cache's connection; a file rebuilt mid-way (it was corrupt) is a CacheError."""
+        try:
+            with self.cache._using() as connection:
+                yield connection
+        except _Rebuilt:
+            raise CacheError(
+                f"cache file {self.cache.path} was rebuilt while syncing", path=str(self.cache.path)
+            ) from None
+
     def mark(self) -> SyncMark | None:
-        with self.cache._using() as connection:
+        with self._using() as connection:
             row = connection.execute(
                 "SELECT newest_id, floor, synced_at FROM aitoearn_sync WHERE scope = ?",
                 (self.cache.scope,),
@@ -81,7 +95,7 @@ class Holdings:
         return SyncMark(str(row[0]), None if row[1] is None else float(row[1]), float(row[2]))
 
     def set_mark(self, mark: SyncMark) -> None:
-        with self.cache._using() as connection:
+        with self._using() as connection:
             connection.execute(
                 "INSERT OR REPLACE INTO aitoearn_sync (scope, newest_id, floor, synced_at) "
                 "VALUES (?, ?, ?, ?)",
@@ -90,14 +104,14 @@ class Holdings:
 
     def forget(self) -> None:
         """Drop the mark and the listed IDs (the next sync pages the whole list)."""
-        with self.cache._using() as connection:
+        with self._using() as connection:
             connection.execute("DELETE FROM aitoearn_sync WHERE scope = ?", (self.cache.scope,))
             connection.execute("DELETE FROM aitoearn_listed WHERE scope = ?", (self.cache.scope,))
 
     def listed_ids(self, *, since_s: float | None) -> list[str]:
         """The task IDs listed for this scope, created at or after ``since_s`` when given."""
         low = "" if since_s is None else f"{max(math.ceil(since_s), 0):08x}"
-        with self.cache._using() as connection:
+        with self._using() as connection:
             rows = connection.execute(
                 "SELECT task_id FROM aitoearn_listed WHERE scope = ? AND task_id >= ?",
                 (self.cache.scope, low),
@@ -131,7 +145,7 @@ class Holdings:
             value = stored_value(answer, created_at=fetched_at, expires_at=expires_at)
             expires = None if expires_at is None else int(expires_at)
             rows.append((cache_key(scope, task_id), value, expires))
-        with self.cache._using() as connection:
+        with self._using() as connection:
             connection.execute("BEGIN IMMEDIATE")
             try:
                 connection.executemany(

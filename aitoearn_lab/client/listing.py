@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+import warnings
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -164,7 +165,10 @@ def sync_outcomes(
     if holdings is not None and pager.complete and ordered:
         newest = max([o.task_id for o in ordered] + ([mark.newest_id] if mark else []))
         floor = mark.floor if mark is not None else since_s
-        holdings.set_mark(SyncMark(newest, floor, client._clock()))
+        try:
+            holdings.set_mark(SyncMark(newest, floor, client._clock()))
+        except CacheError as error:  # the rows are still returned; the next sync is a full one
+            warnings.warn(f"{error}. The sync mark was not saved.", RuntimeWarning, stacklevel=3)
     stats.tasks = len(ordered)
     stats.failed = sum(1 for outcome in ordered if not outcome.settled)
     stats.elapsed_s = time.perf_counter() - started

@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 
 from aitoearn_lab import schema
-from aitoearn_lab.client.cache import CachedAnswer, TaskCache
+from aitoearn_lab.client.cache import CachedAnswer, TaskCache, _Rebuilt
 from aitoearn_lab.client.cache_format import SyntheticAnswer, cache_key, stored_value
 from aitoearn_lab.client.outcomes import Outcome
 from aitoearn_lab.errors import ConfigurationError, TaskNotFoundError
@@ -46,11 +46,14 @@ def save_not_found(
     )
     expires_at = fetched_at + not_found_ttl
     value = stored_value(answer, created_at=fetched_at, expires_at=expires_at)
-    with cache._using() as connection:
-        connection.execute(
-            "INSERT OR REPLACE INTO responses (key, value, expires) VALUES (?, ?, ?)",
-            (cache_key(cache.scope, error.task_id), value, int(expires_at)),
-        )
+    row = (cache_key(cache.scope, error.task_id), value, int(expires_at))
+    statement = "INSERT OR REPLACE INTO responses (key, value, expires) VALUES (?, ?, ?)"
+    try:
+        with cache._using() as connection:
+            connection.execute(statement, row)
+    except _Rebuilt:  # the file was corrupt and has been started again: write to the new one
+        with cache._using() as connection:
+            connection.execute(statement, row)
 
 
 def remembered_error(task_id: str, answer: CachedAnswer) -> TaskNotFoundError:
