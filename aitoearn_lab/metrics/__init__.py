@@ -3,9 +3,25 @@
 from __future__ import annotations
 
 from aitoearn_lab.metrics.compare import compare_models
+from aitoearn_lab.metrics.drift import trend
 from aitoearn_lab.metrics.failures import error_groups
+from aitoearn_lab.metrics.lateness import overdue
 from aitoearn_lab.metrics.notes import data_notes
 from aitoearn_lab.metrics.periods import timeline
+from aitoearn_lab.metrics.strata import mix_notes
 from aitoearn_lab.metrics.summary import summarize
+from aitoearn_lab.metrics.usable import time_to_usable
+from aitoearn_lab.metrics.wasted import wasted_time
 
-__all__ = ["compare_models", "data_notes", "error_groups", "summarize", "timeline"]
+__all__ = [
+    "compare_models",
+    "data_notes",
+    "error_groups",
+    "mix_notes",
+    "overdue",
+    "summarize",
+    "time_to_usable",
+    "timeline",
+    "trend",
+    "wasted_time",
+]

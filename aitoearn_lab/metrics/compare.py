@@ -9,6 +9,7 @@ and the p-value is below ``alpha``.
 from __future__ import annotations
 
 import zlib
+from collections.abc import Sequence
 from typing import Any, Final
 
 import numpy as np
@@ -16,7 +17,9 @@ import pandas as pd
 
 from aitoearn_lab.frame.build import LATENCY_COLUMNS
 from aitoearn_lab.metrics.stats import bootstrap_medians, mann_whitney_u, median_of_sorted
+from aitoearn_lab.metrics.strata import compare_within
 from aitoearn_lab.metrics.summary import check_choice, latency_values
+from aitoearn_lab.metrics.verdicts import MIN_TASKS, settle
 
 COMPARE_COLUMNS: Final = (
     "model",
@@ -34,12 +37,10 @@ COMPARE_COLUMNS: Final = (
     "ratio_hi",
     "p_value",
     "verdict",
+    "evidence",
 )
 
 VERDICTS: Final = ("baseline", "faster", "slower", "no clear difference", "too few tasks")
-
-MIN_TASKS: Final = 2
-"""Fewer values than this and a model gets the verdict "too few tasks"."""
 
 
 def compare_models(
@@ -51,6 +52,7 @@ def compare_models(
     alpha: float = 0.05,
     resamples: int = 2000,
     seed: int = 0,
+    within: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Compare each model's latency with a baseline model's.
 
@@ -72,6 +74,12 @@ def compare_models(
     seed
         Seed of the bootstrap; each model's generator is derived from it and the model name, so
         a model's intervals do not depend on which other models are in the frame.
+    within
+        Columns that define like-for-like strata, e.g. ``["input_resolution",
+        "input_duration"]``: each model is then compared with the baseline only inside the
+        same input configuration, and the strata are pooled (see
+        :func:`aitoearn_lab.metrics.strata.compare_within`, which adds ``strata`` and
+        ``excluded_tasks`` columns).
 
     Returns
     -------
@@ -80,8 +88,9 @@ def compare_models(
         ``baseline_tasks`` (sample sizes), ``median``, ``baseline_median``, ``difference``
         (model - baseline, seconds) and ``ratio`` (model / baseline) with ``_lo``/``_hi``
         bootstrap 95% bounds, ``p_value`` (two-sided Mann-Whitney U, normal approximation with
-        tie correction) and ``verdict``: "baseline", "faster", "slower", "no clear difference"
-        or "too few tasks".
+        tie correction), ``verdict``: "baseline", "faster", "slower", "no clear difference"
+        or "too few tasks" (below :data:`~aitoearn_lab.metrics.verdicts.MIN_TASKS` values on
+        either side, with no interval and no p-value), and ``evidence``, why, in words.
 
     Examples
     --------
@@ -109,6 +118,11 @@ def compare_models(
             f"baseline must be one of the models {', '.join(models)}; got {baseline!r}"
         )
 
+    if within is not None:
+        return compare_within(
+            rows, models, baseline, metric=metric, within=within, alpha=alpha,
+            resamples=resamples, seed=seed, columns=COMPARE_COLUMNS,
+        )  # fmt: skip
     base = samples[baseline]
     base_boot = bootstrap_medians(base, resamples=resamples, rng=_generator(seed, baseline))
     base_median = median_of_sorted(base)
@@ -137,21 +151,7 @@ def compare_models(
             "ratio_hi": _percentile(ratio, 97.5),
             "p_value": p_value,
         }
-        if model == baseline:  # zero and one by definition: no interval, no test
-            for name in ("difference_lo", "difference_hi", "ratio_lo", "ratio_hi", "p_value"):
-                record[name] = np.nan
-        record["verdict"] = (
-            "baseline"
-            if model == baseline
-            else _verdict(
-                tasks=values.size,
-                base_tasks=base.size,
-                p_value=p_value,
-                low=record["difference_lo"],
-                high=record["difference_hi"],
-                alpha=alpha,
-            )
-        )
+        settle(record, baseline=model == baseline, alpha=alpha)
         records.append(record)
     table = pd.DataFrame.from_records(records, columns=list(COMPARE_COLUMNS))
     order = np.lexsort((table["median"].fillna(np.inf), table["model"] != baseline))
@@ -177,17 +177,3 @@ def _generator(seed: int, model: str) -> np.random.Generator:
 def _percentile(values: np.ndarray, q: float) -> float:
     finite = values[~np.isnan(values)]
     return float(np.percentile(finite, q)) if finite.size else np.nan
-
-
-def _verdict(
-    *, tasks: int, base_tasks: int, p_value: float, low: float, high: float, alpha: float
-) -> str:
-    if tasks < MIN_TASKS or base_tasks < MIN_TASKS:
-        return "too few tasks"
-    if not p_value < alpha:  # NaN (every value tied) is no evidence either way
-        return "no clear difference"
-    if high < 0:
-        return "faster"
-    if low > 0:
-        return "slower"
-    return "no clear difference"

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from aitoearn_lab.frame.build import LATENCY_COLUMNS
+from aitoearn_lab.metrics.lateness import overdue_note
 from aitoearn_lab.metrics.moments import TimeLike, format_duration, reference_time, seconds_until
 
 ZERO_QUEUE_NOTE: Final = (
@@ -85,6 +86,7 @@ def data_notes(df: pd.DataFrame, *, now: TimeLike = None) -> list[str]:
             f"data was fetched. Plain latency figures leave them out; the Kaplan-Meier median "
             f"(total_s_km_p50) counts each unfinished task as at least as slow as its age."
         )
+        notes.extend(overdue_note(df, now=reference))
     unknown = frame["state"] == "unknown"
     if unknown.any():
         statuses = _top(frame.loc[unknown, "status"].astype(str), limit=3, quote=True)

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from aitoearn_lab.frame.build import LATENCY_COLUMNS
+from aitoearn_lab.metrics.cost import add_cost
 from aitoearn_lab.metrics.moments import TimeLike, reference_time, seconds_until
 from aitoearn_lab.metrics.notes import data_notes
 from aitoearn_lab.metrics.stats import kaplan_meier_median, wilson_interval
@@ -63,6 +64,8 @@ def summarize(
     by: str | Sequence[str] | None = "model",
     include_failed: bool = False,
     now: TimeLike = None,
+    prices: pd.DataFrame | None = None,
+    failed_billed: bool = True,
 ) -> pd.DataFrame:
     """One row per group: task counts, rates with Wilson intervals, latency percentiles.
 
@@ -81,6 +84,14 @@ def summarize(
     now
         The moment the data describes, for rows without ``fetched_at``. Default: the latest
         ``fetched_at`` of the frame, else the current time.
+    prices
+        A price table (``model``, optionally ``input_resolution``/``input_duration``, and
+        ``price`` per task in any unit; read a CSV with ``pandas.read_csv`` first). Adds
+        ``billed_tasks``, ``unpriced_tasks``, ``cost`` and ``cost_per_usable`` (see
+        :func:`aitoearn_lab.metrics.cost.add_cost`).
+    failed_billed
+        Whether failed tasks cost their price too (the default, as most providers charge for an
+        attempted generation); the notes say which.
 
     Returns
     -------
@@ -176,6 +187,8 @@ def summarize(
         whole = [*COUNT_COLUMNS, "latency_tasks", "anomalies", "negative_intervals"]
         summary[whole] = summary[whole].fillna(0).astype(np.int64)
     summary.attrs["notes"] = data_notes(df, now=reference)
+    if prices is not None:
+        summary = add_cost(summary, frame, keys, prices, failed_billed=failed_billed)
     return summary
 
 
