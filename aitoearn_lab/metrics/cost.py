@@ -64,8 +64,9 @@ def add_cost(
     """``summary`` with :data:`COST_COLUMNS` added, grouped by ``keys`` as it is.
 
     ``cost`` is the price of every billed task; ``cost_per_usable`` = cost / succeeded tasks
-    (infinite when something was billed and nothing succeeded); ``unpriced_tasks`` counts billed
-    tasks no price row matched (left out of the cost, so the figure is a lower bound then).
+    (infinite when something was billed and nothing succeeded; NaN when no billed task had a
+    price); ``unpriced_tasks`` counts billed tasks no price row matched (left out of the cost, so
+    the figure is a lower bound then).
     """
     billed_states = ["succeeded", "failed"] if failed_billed else ["succeeded"]
     billed = frame["state"].isin(billed_states).to_numpy(dtype=bool)
@@ -84,10 +85,11 @@ def add_cost(
         result[name] = result[name].astype(np.int64)
     usable = result["succeeded"].to_numpy(dtype=float)
     cost = result["cost"].to_numpy(dtype=float)
+    priced = (result["billed_tasks"] > result["unpriced_tasks"]).to_numpy(dtype=bool)
     with np.errstate(divide="ignore", invalid="ignore"):
-        result["cost_per_usable"] = np.where(
-            usable > 0, cost / usable, np.where(cost > 0, math.inf, np.nan)
-        )
+        per_usable = np.where(usable > 0, cost / usable, np.where(cost > 0, math.inf, np.nan))
+    # No billed task had a price: the cost is unknown, not zero.
+    result["cost_per_usable"] = np.where(priced, per_usable, np.nan)
     result.attrs = dict(summary.attrs)
     result.attrs["failed_billed"] = failed_billed
     billing = "failed tasks billed" if failed_billed else "failed tasks not billed"
