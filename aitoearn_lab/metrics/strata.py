@@ -29,8 +29,12 @@ MISSING_KEY = "(missing)"
 """The stratum label of a task without a value in a ``within`` column."""
 
 
-def stratum_keys(df: pd.DataFrame, within: Sequence[str]) -> pd.Series:
-    """One text label per row naming its stratum, e.g. ``"720p | 5"``; missing values labelled."""
+def stratum_codes(df: pd.DataFrame, within: Sequence[str]) -> tuple[np.ndarray, list[str]]:
+    """A stratum code per row and the label of each code, e.g. ``"720p | 5"``.
+
+    Missing values form their own stratum, labelled :data:`MISSING_KEY`. Codes come from one
+    factorization per column, so a million rows cost milliseconds, not a Python call per row.
+    """
     columns = list(within)
     if not columns:
         raise ValueError("within must name at least one column, e.g. ['input_resolution']")
@@ -39,11 +43,29 @@ def stratum_keys(df: pd.DataFrame, within: Sequence[str]) -> pd.Series:
         raise ValueError(
             f"within names column(s) the frame does not have: {', '.join(map(repr, missing))}"
         )
-    parts = [df[name].astype(object).where(df[name].notna(), MISSING_KEY) for name in columns]
-    labels = parts[0].map(_text)
-    for part in parts[1:]:
-        labels = labels + " | " + part.map(_text)
-    return labels
+    combined = np.zeros(len(df), dtype=np.int64)
+    texts: list[list[str]] = []
+    for name in columns:
+        codes, uniques = pd.factorize(df[name], sort=True, use_na_sentinel=True)
+        values = [_text(value) for value in uniques] + [MISSING_KEY]
+        codes = np.where(codes < 0, len(values) - 1, codes)
+        combined = combined * len(values) + codes
+        texts.append(values)
+    present, inverse = np.unique(combined, return_inverse=True)
+    labels = []
+    for code in present.tolist():
+        parts = []
+        for values in reversed(texts):
+            code, position = divmod(code, len(values))
+            parts.append(values[position])
+        labels.append(" | ".join(reversed(parts)))
+    return inverse.reshape(-1), labels
+
+
+def stratum_keys(df: pd.DataFrame, within: Sequence[str]) -> pd.Series:
+    """One text label per row naming its stratum, e.g. ``"720p | 5"``; missing values labelled."""
+    codes, labels = stratum_codes(df, within)
+    return pd.Series(np.asarray(labels, dtype=object)[codes], index=df.index)
 
 
 def compare_within(
@@ -65,13 +87,19 @@ def compare_within(
     ``excluded_tasks`` the model's tasks in strata the baseline never ran, ``strata`` how many
     strata were shared; ``median`` and ``baseline_median`` are the pooled (weighted) medians.
     """
-    labels = stratum_keys(rows, within).to_numpy(dtype=object)
+    strata, labels = stratum_codes(rows, within)
     values = rows[metric].to_numpy(dtype=float)
-    model_of = rows["model"].astype(object).to_numpy()
+    model_codes, model_names = pd.factorize(rows["model"], sort=True)
     samples: dict[str, dict[str, np.ndarray]] = {model: {} for model in models}
-    frame = pd.DataFrame({"model": model_of, "stratum": labels, "value": values})
-    for (model, stratum), group in frame.groupby(["model", "stratum"], sort=True):
-        samples.setdefault(str(model), {})[str(stratum)] = np.sort(group["value"].to_numpy())
+    keep = model_codes >= 0
+    cell = model_codes[keep].astype(np.int64) * max(len(labels), 1) + strata[keep]
+    order = np.lexsort((values[keep], cell))  # by cell, ascending values inside each
+    ordered, cells = values[keep][order], cell[order]
+    starts = np.flatnonzero(np.r_[True, cells[1:] != cells[:-1]]) if cells.size else cells
+    for start, end in zip(starts, [*starts[1:], cells.size], strict=True):
+        model_index, stratum_index = divmod(int(cells[start]), max(len(labels), 1))
+        name = str(model_names[model_index])
+        samples.setdefault(name, {})[labels[stratum_index]] = ordered[start:end]
     base = samples.get(baseline, {})
     records = []
     for model in models:
@@ -170,7 +198,8 @@ def _signed_z(values: np.ndarray, base: np.ndarray) -> tuple[float, int]:
     u, p_value = mann_whitney_u(values, base)
     if math.isnan(p_value):
         return math.nan, 0
-    z = _NORMAL.inv_cdf(1.0 - min(max(p_value, 1e-300), 1.0) / 2.0)
+    # From the lower tail: 1 - p/2 rounds to 1.0 for tiny p, p/2 itself does not.
+    z = -_NORMAL.inv_cdf(min(max(p_value, 1e-300), 1.0) / 2.0)
     sign = 1.0 if u > values.size * base.size / 2.0 else -1.0
     return sign * z, values.size + base.size
 
