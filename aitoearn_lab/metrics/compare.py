@@ -101,7 +101,11 @@ def compare_models(
         raise ValueError(f"alpha must be between 0 and 1; got {alpha!r}")
     if resamples < 1:
         raise ValueError(f"resamples must be at least 1; got {resamples!r}")
-    rows = latency_values(df, metric, include_failed=include_failed)
+    # Only the columns used: selecting rows of the whole frame would copy prompts and all.
+    used = ["model", "state", metric, *(within or [])]
+    rows = latency_values(
+        df[[c for c in dict.fromkeys(used) if c in df]], metric, include_failed=include_failed
+    )
     samples = {
         str(model): np.sort(group[metric].to_numpy(dtype=float))
         for model, group in rows.groupby("model", observed=True, sort=True)

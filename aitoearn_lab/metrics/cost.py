@@ -26,8 +26,14 @@ COST_COLUMNS: Final = ("billed_tasks", "unpriced_tasks", "cost", "cost_per_usabl
 def task_prices(df: pd.DataFrame, prices: pd.DataFrame) -> np.ndarray:
     """The price of each task of ``df`` from ``prices`` (NaN where no row matches).
 
-    Raises a ValueError naming the missing column or the bad price.
+    Raises a ValueError naming the missing column or the bad price, and a TypeError for a path
+    (metrics do no I/O: read the CSV first, ``pandas.read_csv("prices.csv")``).
     """
+    if not isinstance(prices, pd.DataFrame):
+        raise TypeError(
+            f"prices must be a pandas DataFrame with 'model' and 'price' columns; got "
+            f"{type(prices).__name__} (for a CSV file, pass pandas.read_csv(path))"
+        )
     missing = [name for name in ("model", "price") if name not in prices.columns]
     if missing:
         raise ValueError(

@@ -59,41 +59,44 @@ def overdue(df: pd.DataFrame, *, quantile: float = 0.99, now: TimeLike = None) -
     if not 0 < quantile < 1:
         raise ValueError(f"quantile must be between 0 and 1 (exclusive); got {quantile!r}")
     reference = reference_time(df, now)
-    known = df["state"].notna().to_numpy(dtype=bool) & df["model"].notna().to_numpy(dtype=bool)
-    frame = df.loc[known, ["task_id", "model", "state", "submitted_at", "total_s", "fetched_at"]]
-    unfinished = frame["state"].isin(["queued", "running"]).to_numpy(dtype=bool)
-    finished = frame["state"].isin(["succeeded", "failed"]).to_numpy(dtype=bool)
+    # Plain arrays and integer model codes: a frame copy or a comparison of text per model
+    # would cost more than the whole Kaplan-Meier work on a million rows.
+    state = df["state"]
+    unfinished = state.isin(["queued", "running"]).to_numpy(dtype=bool, copy=True)
+    codes, names = pd.factorize(df["model"])
+    unfinished &= codes >= 0
     if not unfinished.any():
         return _empty()
-    age = seconds_until(frame["submitted_at"], reference)
-    seen_age = _age_when_fetched(frame, age)
-    total = frame["total_s"].to_numpy(dtype=float)
-    durations = np.where(finished, total, seen_age)
-    models = frame["model"].astype(object).to_numpy()
-    limits: dict[str, tuple[float, str]] = {}
-    for model in pd.unique(models[unfinished]):
-        mine = models == model
-        use = mine & (finished | unfinished) & (durations >= 0)
+    finished = state.isin(["succeeded", "failed"]).to_numpy(dtype=bool) & (codes >= 0)
+    age = seconds_until(df["submitted_at"], reference)
+    total = df["total_s"].to_numpy(dtype=float)
+    durations = np.where(finished, total, _age_when_fetched(df, age))
+    usable = (finished | unfinished) & (durations >= 0)
+    limit_of = np.full(len(names), np.nan)
+    basis_of = np.full(len(names), "", dtype=object)
+    for code in np.unique(codes[unfinished]).tolist():
+        mine = codes == code
         if int((mine & finished & (total >= 0)).sum()) < MIN_TASKS:
             continue
-        limits[model] = _quantile(durations[use], finished[use], quantile)
+        use = mine & usable
+        limit_of[code], basis_of[code] = _quantile(durations[use], finished[use], quantile)
     rows = np.flatnonzero(unfinished)
-    limit = np.array([limits.get(m, (math.nan, ""))[0] for m in models[rows]])
-    basis = [limits.get(m, (math.nan, ""))[1] for m in models[rows]]
+    limit = limit_of[codes[rows]]
+    basis = basis_of[codes[rows]]
     with np.errstate(divide="ignore", invalid="ignore"):
         over = age[rows] / limit
     late = age[rows] > limit  # NaN limits compare False: not judged
-    picked = frame.iloc[rows[late]]
+    picked = rows[late]
     table = pd.DataFrame(
         {
-            "task_id": picked["task_id"].to_numpy(),
-            "model": picked["model"].astype(object).to_numpy(),
-            "state": picked["state"].astype(object).to_numpy(),
-            "submitted_at": picked["submitted_at"].to_numpy(),
+            "task_id": df["task_id"].iloc[picked].to_numpy(),
+            "model": np.asarray(names, dtype=object)[codes[picked]],
+            "state": df["state"].iloc[picked].astype(object).to_numpy(),
+            "submitted_at": df["submitted_at"].iloc[picked].array,
             "age_s": age[rows][late],
             "quantile_s": limit[late],
             "times_over": over[late],
-            "quantile_basis": np.asarray(basis, dtype=object)[late],
+            "quantile_basis": basis[late],
         }
     )
     table = table.sort_values("times_over", ascending=False, kind="stable").reset_index(drop=True)
@@ -130,6 +133,8 @@ def _quantile(durations: np.ndarray, observed: np.ndarray, quantile: float) -> t
 
 def _age_when_fetched(frame: pd.DataFrame, age_now: np.ndarray) -> np.ndarray:
     """How long each task had waited when last fetched (its censoring time); now when unknown."""
+    if "fetched_at" not in frame:
+        return age_now
     fetched = frame["fetched_at"].to_numpy(dtype="datetime64[ms]")
     submitted = frame["submitted_at"].to_numpy(dtype="datetime64[ms]")
     seen = (fetched - submitted).astype("float64") / 1e3

@@ -108,3 +108,19 @@ def test_the_command_runs_as_a_process(tasks_file: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "reliable: 10 tasks" in done.stdout
+
+
+def test_a_price_table_is_read_from_csv(tmp_path: Path) -> None:
+    from aitoearn_lab import summarize
+    from aitoearn_lab.cli.pricing import read_prices
+    from aitoearn_lab.errors import ConfigurationError
+
+    path = tmp_path / "prices.csv"
+    path.write_text("model,input_resolution,price\nreliable,,2\nflaky,,1\nflaky,720p,1.5\n")
+    summary = summarize(flip_frame(), prices=read_prices(path))
+    # flaky: 20 billed 720p tasks (failures too) × 1.5 over 10 usable = 3; reliable 10 × 2 / 10.
+    assert summary.loc["flaky", "cost_per_usable"] == 3.0
+    assert summary.loc["reliable", "cost_per_usable"] == 2.0
+    (tmp_path / "bad.csv").write_text("model,cost\nflaky,1\n")
+    with pytest.raises(ConfigurationError, match="missing price"):
+        read_prices(tmp_path / "bad.csv")

@@ -71,5 +71,7 @@ def test_without_prices_nothing_changes_and_a_bad_table_is_named() -> None:
     assert "cost_per_usable" not in summarize(priced_frame()).columns
     with pytest.raises(ValueError, match="prices must have columns 'model' and 'price'"):
         summarize(priced_frame(), prices=pd.DataFrame({"model": ["A"], "cost": [1]}))
+    with pytest.raises(TypeError, match=r"prices must be a pandas DataFrame.*pandas.read_csv"):
+        summarize(priced_frame(), prices="prices.csv")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match=r"prices\['price'\] must be numbers"):
         summarize(priced_frame(), prices=pd.DataFrame({"model": ["A"], "price": ["cheap"]}))
