@@ -1,4 +1,4 @@
-"""The command line: ``aitoearn-lab fetch | report | demo | simulate | cache``.
+"""The command line: ``aitoearn-lab fetch | report | check | demo | simulate | cache``.
 
 Exit codes: 0 when every ID got a definitive answer (a task, or 10002 / 12302); 1 when some IDs
 could not be fetched after retries; 2 for a usage, configuration, cache or authentication error,
@@ -15,6 +15,7 @@ import click
 
 from aitoearn_lab._version import __version__
 from aitoearn_lab.cli.caching import cache, cache_clear, cache_info
+from aitoearn_lab.cli.checking import check
 from aitoearn_lab.cli.fetching import ID_COLUMNS, fetch, read_id_lines
 from aitoearn_lab.cli.options import (
     EXIT_INCOMPLETE,
@@ -41,6 +42,7 @@ __all__ = [
     "cache",
     "cache_clear",
     "cache_info",
+    "check",
     "cli",
     "connection_options",
     "demo",
@@ -70,7 +72,7 @@ def cli() -> None:
     warnings.showwarning = _show_warning
 
 
-for command in (fetch, report, demo, simulate, cache):
+for command in (fetch, report, check, demo, simulate, cache):
     cli.add_command(command)
 
 
