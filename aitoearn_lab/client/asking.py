@@ -13,7 +13,14 @@ from typing import Any
 
 import requests
 
-from aitoearn_lab.client.classify import REQUEST_ID_HEADER, Kind, Reply, Verdict, classify
+from aitoearn_lab.client.classify import (
+    REQUEST_ID_HEADER,
+    Kind,
+    Reply,
+    Verdict,
+    classify,
+    with_request_id,
+)
 from aitoearn_lab.client.outcomes import Outcome
 from aitoearn_lab.client.retry import RateLimiter, backoff_delay
 from aitoearn_lab.client.wire import exchange, new_request_id
@@ -139,7 +146,10 @@ def ask_until_answered(
         _wait(delay, stop, sleep)
     outcome.fetched_at = clock()
     outcome.error = TransportError(
-        f"no usable answer after {outcome.attempts} attempt(s): {last.problem}",
+        with_request_id(
+            f"no usable answer after {outcome.attempts} attempt(s): {last.problem}",
+            last.request_id,
+        ),
         task_id=task_id,
         http_status=last.http_status,
     )

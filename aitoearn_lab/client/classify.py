@@ -137,7 +137,7 @@ def classify(
             f" (a redirect to {target!r}, not followed: the API key is only "
             "sent to the base URL; point the base URL at the API itself)"
         )
-    error = TransportError(text, task_id=task_id, http_status=status)
+    error = TransportError(with_request_id(text, request_id), task_id=task_id, http_status=status)
     return Verdict(Kind.FINAL, error=error, http_status=status, request_id=request_id)
 
 
@@ -210,6 +210,13 @@ def describe_network_error(error: BaseException) -> str:
     ):
         return "answer cut off mid-body"
     return "connection dropped or refused"
+
+
+def with_request_id(text: str, request_id: str | None) -> str:
+    """``text`` naming the server's request ID (support asks for it), once."""
+    if request_id is None or request_id in text:
+        return text
+    return f"{text} (requestId {request_id})"
 
 
 def _header_request_id(headers: Mapping[str, str]) -> str | None:

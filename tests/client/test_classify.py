@@ -127,8 +127,9 @@ def test_retry_after_as_an_http_date_is_measured_from_the_injected_clock() -> No
 def test_a_redirect_or_a_404_is_final_and_says_why() -> None:
     moved = judge(answer(b"", status=302, Location="https://elsewhere.example/x"))
     assert moved.kind is Kind.FINAL and "not followed" in str(moved.error)
-    missing = judge(answer(b"", status=404))
+    missing = judge(answer(b"", status=404, **{"X-Request-Id": "r404"}))
     assert isinstance(missing.error, TransportError) and missing.error.http_status == 404
+    assert str(missing.error) == "HTTP 404 Reason (requestId r404)"
 
 
 @pytest.mark.parametrize(
