@@ -93,8 +93,9 @@ class Client:
     timeout, max_retries, max_rps
         Per-read timeout in seconds, retries per ID, and an optional requests-per-second cap.
     deadline, max_body
-        Seconds for one whole request (body included) and bytes of one answer; past either the
-        ID ends as a row with ``fetch_error`` (a deadline is retried, an oversized body is not).
+        Seconds for one whole request (body included; by default 120, or ``timeout`` if longer)
+        and bytes of one answer; past either the ID ends as a row with ``fetch_error`` (a
+        deadline is retried, an oversized body is not).
     session
         A ready ``requests.Session`` (for proxies, certificates or adapters of your own). The key
         is sent with each request, never stored in it; :meth:`close` leaves it open.
@@ -123,7 +124,7 @@ class Client:
         backoff_base: float = DEFAULT_BACKOFF_BASE,
         backoff_max: float = DEFAULT_BACKOFF_MAX,
         max_retry_after: float = DEFAULT_MAX_RETRY_AFTER,
-        deadline: float = DEFAULT_DEADLINE,
+        deadline: float | None = None,
         max_body: int = DEFAULT_MAX_BODY,
         lock_timeout: float = 10.0,
         session: requests.Session | None = None,
@@ -141,7 +142,7 @@ class Client:
             backoff_max=backoff_max,
             max_retry_after=max_retry_after,
             max_rps=max_rps,
-            deadline=deadline,
+            deadline=max(DEFAULT_DEADLINE, timeout) if deadline is None else deadline,
             max_body=max_body,
         )
         self._clock = clock

@@ -115,7 +115,7 @@ def ask_until_answered(
                 url,
                 headers={**(headers or {}), REQUEST_ID_HEADER: new_request_id()},
                 timeout=settings.timeout,
-                deadline=max(settings.deadline, settings.timeout),
+                deadline=settings.deadline,
                 max_body=settings.max_body,
                 clock=clock,
             )

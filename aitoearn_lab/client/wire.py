@@ -3,15 +3,17 @@
 ``timeout`` bounds each socket read, so a server that trickles a byte at a time could hold a
 request for ever; here the body is read in pieces as they arrive and the whole exchange is held
 to ``deadline`` seconds of the injected clock (checked between reads, so the worst case is the
-deadline plus one read timeout). A body larger than ``max_body`` bytes is refused as soon as its
-``Content-Length`` says so, or as soon as that many bytes have been read, instead of growing in
-memory. Whenever the body is not read to its end the connection is closed at once, not left to
-the garbage collector.
+deadline plus one read timeout; the head of the answer is held to the deadline by
+:mod:`aitoearn_lab.client.watchdog` on the sessions this package makes). A body larger than
+``max_body`` bytes is refused as soon as its ``Content-Length`` says so, or as soon as that many
+bytes have been read, instead of growing in memory. Whenever the body is not read to its end
+the connection is closed at once, not left to the garbage collector.
 """
 
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Callable, Mapping
 
 import requests
@@ -21,6 +23,7 @@ from aitoearn_lab.client.classify import (
     DeadlineExceeded,
     Reply,
 )
+from aitoearn_lab.client.watchdog import deadline as watched_for
 
 _PIECE = 256 * 1024  # the most read from the socket at once
 
@@ -66,13 +69,22 @@ def exchange(
         :class:`DeadlineExceeded` past ``deadline``.
     """
     started = clock()
-    response = session.get(
-        url,
-        headers=dict(headers),
-        timeout=(min(timeout, 10.0), timeout),
-        allow_redirects=False,
-        stream=True,
-    )
+    with watched_for(deadline) as cut_at:
+        try:
+            response = session.get(
+                url,
+                headers=dict(headers),
+                timeout=(min(timeout, 10.0), timeout),
+                allow_redirects=False,
+                stream=True,
+            )
+        except requests.ConnectionError as error:
+            if time.monotonic() >= cut_at:  # the watchdog cut a head that was still trickling
+                raise DeadlineExceeded(_late(deadline)) from error
+            raise
+    if time.monotonic() >= cut_at:  # a head cut short can still parse: it is not an answer
+        response.close()
+        raise DeadlineExceeded(_late(deadline))
     try:
         body = _read_body(
             response, started=started, deadline=deadline, max_body=max_body, clock=clock
@@ -124,7 +136,11 @@ def _read_body(
 
 def _check_deadline(started: float, deadline: float, clock: Callable[[], float]) -> None:
     if clock() - started > deadline:
-        raise DeadlineExceeded(f"the answer took longer than the {deadline:g} s deadline")
+        raise DeadlineExceeded(_late(deadline))
+
+
+def _late(deadline: float) -> str:
+    return f"the answer took longer than the {deadline:g} s deadline"
 
 
 def _too_large(max_body: int, seen: str) -> str:

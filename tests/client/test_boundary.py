@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import gc
 import re
+import socket
+import threading
 import time
 import tracemalloc
 from collections.abc import Iterator
@@ -117,6 +119,35 @@ def test_a_trickled_answer_is_cut_at_the_deadline(service: RemoteService, connec
     error = tasks.loc[0, "fetch_error"]
     assert "no usable answer after 2 attempt(s)" in error and "40 s deadline" in error
     wait_for_hangups(service, 2)
+
+
+def test_a_trickled_head_is_cut_at_the_deadline(connect: Any) -> None:
+    # A status line, then one header a byte at a time: every read brings something, so only
+    # the deadline (real seconds, kept by the watchdog) can end the wait.
+    hung_up = threading.Event()
+
+    def serve(server: socket.socket) -> None:
+        connection, _ = server.accept()
+        with connection:
+            connection.settimeout(30)
+            connection.recv(65536)
+            try:
+                connection.sendall(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+                for _ in range(6000):  # 60 s at most, should the client never hang up
+                    connection.sendall(b"a")
+                    time.sleep(0.01)  # the server's pace, not a wait of the test
+            except OSError:
+                hung_up.set()
+
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        thread = threading.Thread(target=serve, args=(server,), daemon=True)
+        thread.start()
+        base_url = f"http://127.0.0.1:{server.getsockname()[1]}"
+        client = connect(base_url=base_url, deadline=1.0, timeout=30.0, max_retries=0)
+        tasks = client.fetch(IDS[:1], progress=False)
+        assert "the 1 s deadline" in tasks.loc[0, "fetch_error"]
+        assert hung_up.wait(20), "the client kept the connection open"
+        thread.join(20)
 
 
 def test_a_socket_abandoned_on_a_read_timeout_is_closed_at_once(
