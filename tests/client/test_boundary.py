@@ -236,3 +236,14 @@ def test_a_callers_session_gets_no_key_and_stays_open(service: RemoteService) ->
         assert session.get(f"{service.base_url}/elsewhere", timeout=10).status_code == 200
         assert service.seen[-1].raw_path == "/elsewhere"
         assert service.seen[-1].api_key is None
+
+
+def test_a_client_closes_the_session_it_made(service: RemoteService) -> None:
+    task = record(1, "veo3", "succeeded", submitted=0, finished=60)
+    service.answer = lambda task_id: Crafted(body=envelope(task))
+    client = Client(api_key=KEY, base_url=service.base_url, cache=False)
+    client.get_task(task["id"])
+    pools = client._session.get_adapter(service.base_url).poolmanager.pools
+    assert len(pools) == 1
+    client.close()
+    assert len(pools) == 0
