@@ -8,9 +8,6 @@ terminated (SIGTERM, as sent by ``timeout``, a job scheduler or a container stop
 
 from __future__ import annotations
 
-import warnings
-from typing import Any
-
 import click
 
 from aitoearn_lab._version import __version__
@@ -55,12 +52,6 @@ __all__ = [
 ]
 
 
-def _show_warning(
-    message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any
-) -> None:
-    click.echo(f"warning: {message}", err=True)
-
-
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="aitoearn-lab")
 def cli() -> None:
@@ -69,7 +60,6 @@ def cli() -> None:
     The API key comes from the AITOEARN_API_KEY environment variable (never from the command
     line, where it would land in the shell history).
     """
-    warnings.showwarning = _show_warning
 
 
 for command in (fetch, report, check, demo, simulate, cache):

@@ -13,7 +13,8 @@
    nothing that was answered;
 5. returns one row per unique ID; a failed ID is a row with ``api_code`` and ``fetch_error``.
 
-A refused API key (401) stops the batch at once: every other call would fail the same way.
+A refused API key (401, 403, code 19000) stops the batch at once: every other call would fail
+the same way.
 
 The outcome types and the local ID checks are in :mod:`aitoearn_lab.client.outcomes`; the retry
 loop of one ID and the concurrency of many are in :mod:`aitoearn_lab.client.asking`.
@@ -28,7 +29,7 @@ import time
 import warnings
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import requests
@@ -49,6 +50,8 @@ from aitoearn_lab.client.session import new_session, progress_bar
 from aitoearn_lab.config import (
     DEFAULT_BACKOFF_BASE,
     DEFAULT_BACKOFF_MAX,
+    DEFAULT_DEADLINE,
+    DEFAULT_MAX_BODY,
     DEFAULT_MAX_RETRIES,
     DEFAULT_MAX_RETRY_AFTER,
     DEFAULT_PENDING_TTL,
@@ -57,17 +60,16 @@ from aitoearn_lab.config import (
     FetchSettings,
     key_scope,
     mask_key,
+    redact_error,
     redact_key,
     resolve_api_key,
     resolve_base_url,
     resolve_cache_path,
 )
-from aitoearn_lab.errors import AiToEarnError, APIError, AuthenticationError, CacheError
+from aitoearn_lab.errors import AuthenticationError, CacheError
 
 if TYPE_CHECKING:
     import pandas as pd
-
-_E = TypeVar("_E", bound=AiToEarnError)
 
 
 class Client:
@@ -89,12 +91,17 @@ class Client:
     pending_ttl
         Seconds an answer for an unfinished task stays usable; finished tasks are kept for good.
     timeout, max_retries, max_rps
-        Per-request timeout in seconds, retries per ID, and an optional requests-per-second cap.
+        Per-read timeout in seconds, retries per ID, and an optional requests-per-second cap.
+    deadline, max_body
+        Seconds for one whole request (body included; by default 120, or ``timeout`` if longer)
+        and bytes of one answer; past either the ID ends as a row with ``fetch_error`` (a
+        deadline is retried, an oversized body is not).
     session
-        A ready ``requests.Session`` (for proxies, certificates or adapters of your own).
+        A ready ``requests.Session`` (for proxies, certificates or adapters of your own). The key
+        is sent with each request, never stored in it; :meth:`close` leaves it open.
     clock, sleep
-        Injectable time: ``clock()`` gives Unix seconds (fetch times, cache freshness); ``sleep``
-        is used between retries.
+        Injectable time: ``clock()`` gives Unix seconds (fetch times, cache freshness, deadlines,
+        ``Retry-After`` dates, the rate cap); ``sleep`` is used between retries and by the cap.
 
     Examples
     --------
@@ -117,6 +124,8 @@ class Client:
         backoff_base: float = DEFAULT_BACKOFF_BASE,
         backoff_max: float = DEFAULT_BACKOFF_MAX,
         max_retry_after: float = DEFAULT_MAX_RETRY_AFTER,
+        deadline: float | None = None,
+        max_body: int = DEFAULT_MAX_BODY,
         lock_timeout: float = 10.0,
         session: requests.Session | None = None,
         clock: Callable[[], float] = time.time,
@@ -133,6 +142,8 @@ class Client:
             backoff_max=backoff_max,
             max_retry_after=max_retry_after,
             max_rps=max_rps,
+            deadline=max(DEFAULT_DEADLINE, timeout) if deadline is None else deadline,
+            max_body=max_body,
         )
         self._clock = clock
         self._sleep = sleep
@@ -146,11 +157,12 @@ class Client:
             if self.cache_path is not None
             else None
         )
-        self._session = (
-            session if session is not None else new_session(self.base_url, workers=workers)
+        # A caller's own session stays theirs: the key goes with each request, not into it.
+        self._owns_session = session is None
+        self._session = session or new_session(self.base_url, workers=workers)
+        self._limiter = (
+            RateLimiter(max_rps, clock=clock, sleep=sleep or time.sleep) if max_rps else None
         )
-        self._session.headers[schema.API_KEY_HEADER] = self.__api_key
-        self._limiter = RateLimiter(max_rps) if max_rps else None
         self.last_fetch = FetchStats()
 
     def __repr__(self) -> str:
@@ -161,8 +173,9 @@ class Client:
         )
 
     def close(self) -> None:
-        """Close the connection pool and the cache file."""
-        self._session.close()
+        """Close the cache file and the connection pool (a session passed in stays open)."""
+        if self._owns_session:
+            self._session.close()
         if self._cache is not None:
             self._cache.close()
 
@@ -254,6 +267,7 @@ class Client:
                 fetch_errors=[None if o.error is None else str(o.error) for o in outcomes],
                 fetched_at=[o.fetched_at for o in outcomes],
                 from_cache=[o.from_cache for o in outcomes],
+                request_ids=[o.request_id for o in outcomes],
             )
             return source.join(build_frame([o.record for o in outcomes], info))
 
@@ -327,7 +341,11 @@ class Client:
             for task_id, answer in stored.items():
                 if answer.is_fresh(now, pending_ttl):
                     outcomes[task_id] = Outcome(
-                        task_id, record=answer.record, fetched_at=answer.fetched_at, from_cache=True
+                        task_id,
+                        record=answer.record,
+                        fetched_at=answer.fetched_at,
+                        from_cache=True,
+                        request_id=answer.request_id,
                     )
             stats.cache_hits = len(outcomes) - stats.rejected
             askable = [task_id for task_id in askable if task_id not in outcomes]
@@ -369,21 +387,16 @@ class Client:
                 limiter=self._limiter,
                 clock=self._clock,
                 sleep=self._sleep,
+                headers={schema.API_KEY_HEADER: self.__api_key},
             )
         except AuthenticationError as error:
             stop.set()
-            raise self._scrubbed(error) from None
+            raise redact_error(error, self.__api_key) from None
         if outcome.error is not None:
-            outcome.error = self._scrubbed(outcome.error)
+            outcome.error = redact_error(outcome.error, self.__api_key)
+        if outcome.request_id is not None:
+            outcome.request_id = redact_key(outcome.request_id, self.__api_key)
         return outcome
-
-    def _scrubbed(self, error: _E) -> _E:
-        key = self.__api_key
-        error.args = tuple(redact_key(a, key) if isinstance(a, str) else a for a in error.args)
-        if isinstance(error, APIError):
-            error.api_message = redact_key(error.api_message, key)
-            error.request_id = error.request_id and redact_key(error.request_id, key)
-        return error
 
     def cache_size(self) -> int:
         """How many answers the cache holds for this key and site (0 without a cache)."""

@@ -65,6 +65,7 @@ class CachedAnswer(NamedTuple):
     record: dict[str, Any]
     fetched_at: float
     terminal: bool
+    request_id: str | None = None  # of the answer that was stored
 
     def is_fresh(self, now: float, pending_ttl: float) -> bool:
         """Finished tasks never change; unfinished ones are asked again after ``pending_ttl``.
@@ -216,6 +217,7 @@ class TaskCache:
         keys: list[str] = []
         records: list[dict[str, Any]] = []
         stamps: list[Any] = []
+        request_ids: list[str | None] = []
         try:
             with collector_paused():
                 for key, value in self._rows(task_ids):
@@ -224,11 +226,13 @@ class TaskCache:
                         keys.append(key)
                         records.append(decoded[0])
                         stamps.append(decoded[1])
+                        request_ids.append(decoded[2])
                 fetched = unix_seconds(stamps)
-                for key, record, fetched_at in zip(keys, records, fetched, strict=True):
+                rows = zip(keys, records, fetched, request_ids, strict=True)
+                for key, record, fetched_at, request_id in rows:
                     if fetched_at == fetched_at:  # not NaN: a time that could not be read
                         found[key[prefix_length:]] = CachedAnswer(
-                            record, fetched_at, _is_terminal(record.get("status"))
+                            record, fetched_at, _is_terminal(record.get("status")), request_id
                         )
         except _Rebuilt:
             return {}

@@ -16,7 +16,7 @@ import requests
 from requests_cache.serializers.cattrs import CattrStage
 from requests_cache.serializers.pipeline import SerializerPipeline, Stage
 
-_KEPT_RESPONSE_HEADERS: Final = ("Content-Type", "Date")
+_KEPT_RESPONSE_HEADERS: Final = ("Content-Type", "Date", "X-Request-Id")
 
 
 def _make_serializer() -> SerializerPipeline:
@@ -122,8 +122,9 @@ def _is_json_content_type(content_type: str | None) -> bool:
     return bool(content_type and content_type.startswith("application/") and "json" in content_type)
 
 
-def decode_stored(value: str | bytes) -> tuple[dict[str, Any], Any] | None:
-    """A stored value -> the task record inside it and when it was stored; None if unusable."""
+def decode_stored(value: str | bytes) -> tuple[dict[str, Any], Any, str | None] | None:
+    """A stored value -> the task record inside it, when it was stored and the server's request
+    ID (the envelope's ``requestId``, else the ``X-Request-Id`` header); None if unusable."""
     try:
         document = orjson.loads(value)
         body = document.get("_decoded_content")
@@ -135,7 +136,11 @@ def decode_stored(value: str | bytes) -> tuple[dict[str, Any], Any] | None:
         return None
     if not isinstance(record, dict):
         return None
-    return record, created_at
+    request_id = body.get("requestId")
+    if not isinstance(request_id, str):
+        headers = document.get("headers")
+        request_id = headers.get("X-Request-Id") if isinstance(headers, dict) else None
+    return record, created_at, request_id[:64] if isinstance(request_id, str) else None
 
 
 def unix_seconds(stamps: list[Any]) -> list[float]:
