@@ -76,10 +76,13 @@ def test_definitive_api_errors_end_the_id_and_name_the_request_id(
     assert "r-42" in str(verdict.error)
 
 
-def test_a_contract_breaking_task_is_final() -> None:
-    verdict = judge(answer(envelope(0, {"id": TASK_ID})))
-    assert verdict.kind is Kind.FINAL
-    assert isinstance(verdict.error, ResponseValidationError)
+def test_a_sparse_task_is_kept_and_data_that_is_no_task_is_final() -> None:
+    # A record with the asked-for id is a task, however sparse: its gaps are named in the frame.
+    assert judge(answer(envelope(0, {"id": TASK_ID}))).kind is Kind.TASK
+    for data in ([TASK_ID], {"model": "m"}, {"id": "0" * 24}):
+        verdict = judge(answer(envelope(0, data)))
+        assert verdict.kind is Kind.FINAL, data
+        assert isinstance(verdict.error, ResponseValidationError)
 
 
 @pytest.mark.parametrize(
