@@ -33,7 +33,18 @@ if TYPE_CHECKING:
         TransportError,
     )
     from aitoearn_lab.frame import COLUMNS, read_tasks, to_frame, write_tasks
-    from aitoearn_lab.metrics import compare_models, data_notes, error_groups, summarize, timeline
+    from aitoearn_lab.metrics import (
+        compare_models,
+        data_notes,
+        error_groups,
+        mix_notes,
+        overdue,
+        summarize,
+        time_to_usable,
+        timeline,
+        trend,
+        wasted_time,
+    )
     from aitoearn_lab.report import Report, write_report
 
 # Each public name and the layer (a module or subpackage of aitoearn_lab) that exports it.
@@ -57,11 +68,16 @@ _HOME: Final = {
     "dashboard": "app",
     "data_notes": "metrics",
     "error_groups": "metrics",
+    "mix_notes": "metrics",
     "model_colors": "charts",
+    "overdue": "metrics",
     "read_tasks": "frame",
     "summarize": "metrics",
+    "time_to_usable": "metrics",
     "timeline": "metrics",
     "to_frame": "frame",
+    "trend": "metrics",
+    "wasted_time": "metrics",
     "write_report": "report",
     "write_tasks": "frame",
 }

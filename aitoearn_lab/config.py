@@ -10,10 +10,12 @@ import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import Final, TypeVar
 from urllib.parse import urlsplit
 
-from aitoearn_lab.errors import ConfigurationError
+from aitoearn_lab.errors import AiToEarnError, APIError, ConfigurationError
+
+_E = TypeVar("_E", bound=AiToEarnError)
 
 ENV_API_KEY: Final = "AITOEARN_API_KEY"
 ENV_BASE_URL: Final = "AITOEARN_BASE_URL"
@@ -31,6 +33,10 @@ DEFAULT_MAX_RETRIES: Final = 5
 DEFAULT_BACKOFF_BASE: Final = 0.5
 DEFAULT_BACKOFF_MAX: Final = 30.0
 DEFAULT_MAX_RETRY_AFTER: Final = 120.0
+DEFAULT_DEADLINE: Final = 120.0
+"""Seconds for one whole request, body included (``timeout`` bounds each socket read)."""
+DEFAULT_MAX_BODY: Final = 16 * 2**20
+"""Bytes of one answer: a page of 1,000 tasks (1-2 KB each) fits several times over."""
 DEFAULT_CACHE_NAME: Final = "tasks.sqlite"
 
 CACHE_OFF_WORDS: Final = frozenset({"off", "none", "no", "false", "0", ""})
@@ -48,6 +54,8 @@ class FetchSettings:
     backoff_max: float = DEFAULT_BACKOFF_MAX
     max_retry_after: float = DEFAULT_MAX_RETRY_AFTER
     max_rps: float | None = None
+    deadline: float = DEFAULT_DEADLINE
+    max_body: int = DEFAULT_MAX_BODY
 
     def __post_init__(self) -> None:
         if self.workers < 1:
@@ -56,6 +64,10 @@ class FetchSettings:
             raise ConfigurationError(f"pending_ttl must be >= 0 seconds, got {self.pending_ttl}")
         if self.timeout <= 0:
             raise ConfigurationError(f"timeout must be > 0 seconds, got {self.timeout}")
+        if self.deadline <= 0:
+            raise ConfigurationError(f"deadline must be > 0 seconds, got {self.deadline}")
+        if self.max_body < 1:
+            raise ConfigurationError(f"max_body must be at least 1 byte, got {self.max_body}")
         if self.max_retries < 0:
             raise ConfigurationError(f"max_retries must be >= 0, got {self.max_retries}")
         if self.max_rps is not None and self.max_rps <= 0:
@@ -156,6 +168,15 @@ def redact_key(text: str, api_key: str, *, shortest: int = 8) -> str:
             index += 1
     pieces.append(text[start:])
     return "".join(pieces)
+
+
+def redact_error(error: _E, api_key: str) -> _E:
+    """``error`` with the key cleared from its message and its fields (see :func:`redact_key`)."""
+    error.args = tuple(redact_key(a, api_key) if isinstance(a, str) else a for a in error.args)
+    if isinstance(error, APIError):
+        error.api_message = redact_key(error.api_message, api_key)
+        error.request_id = error.request_id and redact_key(error.request_id, api_key)
+    return error
 
 
 def key_scope(api_key: str, base_url: str) -> str:

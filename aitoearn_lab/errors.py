@@ -8,7 +8,7 @@
     ├── TransportError              no usable answer after the retries (HTTP status, network, body)
     ├── ResponseValidationError     an answer that breaks the API contract
     └── APIError                    the API answered with a non-zero envelope ``code``
-        ├── AuthenticationError     401 / 19000: missing, unknown or disabled API key
+        ├── AuthenticationError     401 / 403 / 19000: missing, unknown or disabled API key
         ├── InvalidTaskIdError      10002: not a well-formed task ID (also raised locally)
         ├── TaskNotFoundError       12302: well-formed, but no such task for this key
         └── ListingUnavailableError code 404: the server has no list endpoint (use fetch by ID)
@@ -95,7 +95,8 @@ class APIError(AiToEarnError):
 
 
 class AuthenticationError(APIError):
-    """401 or 19000: the key is missing, unknown or disabled; every other call would fail too."""
+    """401, 403 or 19000: the key is missing, unknown, disabled or refused by a gateway; every
+    other call would fail too."""
 
     def __str__(self) -> str:
         request = f" (requestId {self.request_id})" if self.request_id else ""

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from aitoearn_lab.cli.options import F, cache_file_option, friendly_errors
+from aitoearn_lab.cli.options import F, cache_file_option, friendly_errors, region_option
 
 
 def cache_scope_options(command: F) -> F:
@@ -14,7 +14,7 @@ def cache_scope_options(command: F) -> F:
     options = [
         cache_file_option,
         click.option("--base-url", metavar="URL"),
-        click.option("--region", type=click.Choice(["intl", "cn"]), default=None),
+        region_option,
     ]
     for option in reversed(options):
         command = option(command)

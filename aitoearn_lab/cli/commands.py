@@ -1,4 +1,4 @@
-"""The command line: ``aitoearn-lab fetch | sync | report | demo | simulate | cache``.
+"""The command line: ``aitoearn-lab fetch | sync | report | check | demo | simulate | cache``.
 
 Exit codes: 0 when every ID got a definitive answer (a task, or 10002 / 12302); 1 when some IDs
 could not be fetched after retries; 2 for a usage, configuration, cache or authentication error,
@@ -8,13 +8,11 @@ terminated (SIGTERM, as sent by ``timeout``, a job scheduler or a container stop
 
 from __future__ import annotations
 
-import warnings
-from typing import Any
-
 import click
 
 from aitoearn_lab._version import __version__
 from aitoearn_lab.cli.caching import cache, cache_clear, cache_info
+from aitoearn_lab.cli.checking import check
 from aitoearn_lab.cli.fetching import ID_COLUMNS, fetch, read_id_lines
 from aitoearn_lab.cli.options import (
     EXIT_INCOMPLETE,
@@ -42,6 +40,7 @@ __all__ = [
     "cache",
     "cache_clear",
     "cache_info",
+    "check",
     "cli",
     "connection_options",
     "demo",
@@ -55,12 +54,6 @@ __all__ = [
 ]
 
 
-def _show_warning(
-    message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any
-) -> None:
-    click.echo(f"warning: {message}", err=True)
-
-
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="aitoearn-lab")
 def cli() -> None:
@@ -69,10 +62,9 @@ def cli() -> None:
     The API key comes from the AITOEARN_API_KEY environment variable (never from the command
     line, where it would land in the shell history).
     """
-    warnings.showwarning = _show_warning
 
 
-for command in (fetch, sync, report, demo, simulate, cache):
+for command in (fetch, sync, report, check, demo, simulate, cache):
     cli.add_command(command)
 
 

@@ -112,7 +112,7 @@ def fetch(
         click.echo(
             f"{stats.failed} ID(s) got no definitive answer; see the fetch_error column", err=True
         )
-        sys.exit(EXIT_INCOMPLETE)
+        raise click.exceptions.Exit(EXIT_INCOMPLETE)
 
 
 def read_id_lines(handle: io.TextIOBase | Any) -> Iterator[str]:

@@ -1,11 +1,16 @@
-"""What every command shares: exit codes, one-line errors, SIGTERM met as Ctrl-C, options."""
+"""What every command shares: exit codes, one-line errors, SIGTERM met as Ctrl-C, options.
+
+Every error leaves a command one way, as a click exception: :class:`click.UsageError` for the
+way a command was called (exit 2, with the usage line), :class:`CommandError` for anything else
+that stops it (exit 2, one line), :class:`click.exceptions.Exit` for the other exit codes.
+"""
 
 from __future__ import annotations
 
 import functools
 import signal
-import sys
 import threading
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +24,7 @@ from aitoearn_lab.config import (
     DEFAULT_PENDING_TTL,
     DEFAULT_TIMEOUT,
     DEFAULT_WORKERS,
+    REGIONS,
 )
 from aitoearn_lab.errors import AiToEarnError
 
@@ -26,25 +32,55 @@ F = TypeVar("F", bound=Callable[..., Any])
 EXIT_OK, EXIT_INCOMPLETE, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
 
 
+class CommandError(click.ClickException):
+    """One line on stderr (``error: ...``) and exit code 2: a configuration, cache or
+    authentication error, a file that cannot be read or written, a bad value."""
+
+    exit_code = EXIT_USAGE
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"error: {self.format_message()}", err=True, file=file)
+
+
 def friendly_errors(command: F) -> F:
-    """Turn the package's errors and Ctrl-C into one line and an exit code."""
+    """Turn the package's errors and Ctrl-C into click's exceptions; echo warnings as lines."""
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return command(*args, **kwargs)
-        except AiToEarnError as error:
-            click.echo(f"error: {error}", err=True)
-            sys.exit(EXIT_USAGE)
-        except OSError as error:  # an output or IDs file that cannot be read or written
-            click.echo(f"error: {error}", err=True)
-            sys.exit(EXIT_USAGE)
+            with warnings_echoed():
+                return command(*args, **kwargs)
+        except (AiToEarnError, OSError) as error:  # OSError: a file that cannot be used
+            raise CommandError(str(error)) from None
         except KeyboardInterrupt as interrupt:
             how = "terminated" if isinstance(interrupt, Terminated) else "interrupted"
             click.echo(f"\n{how}: every answer received so far is saved in the cache", err=True)
-            sys.exit(EXIT_TERMINATED if isinstance(interrupt, Terminated) else EXIT_INTERRUPTED)
+            code = EXIT_TERMINATED if isinstance(interrupt, Terminated) else EXIT_INTERRUPTED
+            raise click.exceptions.Exit(code) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+@contextmanager
+def warnings_echoed() -> Iterator[None]:
+    """While inside, warnings are collected (filters unchanged), then echoed as ``warning:``
+    lines; nothing is changed for the rest of the process."""
+    with warnings.catch_warnings(record=True) as caught:
+        try:
+            yield
+        finally:
+            for warning in caught:
+                click.echo(f"warning: {warning.message}", err=True)
+
+
+region_option = click.option(
+    "--region",
+    type=click.Choice(sorted(REGIONS)),
+    default=None,
+    help=", ".join(f"{name} = {url.split('//')[-1]}" for name, url in sorted(REGIONS.items()))
+    + ".",
+)
+"""``--region``: the sites :data:`aitoearn_lab.config.REGIONS` knows."""
 
 
 class Terminated(KeyboardInterrupt):
@@ -99,12 +135,7 @@ def connection_options(command: F) -> F:
             metavar="URL",
             help="API base URL (default: AITOEARN_BASE_URL or the region's site).",
         ),
-        click.option(
-            "--region",
-            type=click.Choice(["intl", "cn"]),
-            default=None,
-            help="intl = aitoearn.ai, cn = aitoearn.cn.",
-        ),
+        region_option,
         cache_file_option,
         click.option("--no-cache", is_flag=True, help="Do not read or write the cache."),
         click.option(

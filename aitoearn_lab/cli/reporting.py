@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
-from aitoearn_lab.cli.options import EXIT_USAGE, friendly_errors, output_folder_option
+from aitoearn_lab.cli.options import CommandError, friendly_errors, output_folder_option
 
 REPORT_COLUMNS = ("task_id", "model", "state", "submitted_at", "finished_at", "total_s")
 
@@ -44,22 +43,18 @@ def report(tasks_file: Path, out_dir: Path, title: str, freq: str) -> None:
     try:
         pd.tseries.frequencies.to_offset(freq)
     except ValueError:
-        click.echo(
-            f"error: --freq must be a period such as 15min, 1h or 1D, got {freq!r}", err=True
-        )
-        sys.exit(EXIT_USAGE)
+        raise CommandError(
+            f"--freq must be a period such as 15min, 1h or 1D, got {freq!r}"
+        ) from None
     tasks = read_tasks(tasks_file)
     missing = [name for name in REPORT_COLUMNS if name not in tasks.columns]
     if missing and "id" in tasks.columns and "status" in tasks.columns:
         tasks = _records_frame(tasks_file)  # JSON Lines of task records as the API returns them
         missing = []
     if missing:
-        click.echo(
-            f"error: {tasks_file} is not a tasks table written by fetch "
-            f"(no {', '.join(missing)} column)",
-            err=True,
+        raise CommandError(
+            f"{tasks_file} is not a tasks table written by fetch (no {', '.join(missing)} column)"
         )
-        sys.exit(EXIT_USAGE)
     result = Report(tasks, title=title, freq=freq)
     paths = result.write(out_dir)
     click.echo(console_summary(result.summary))

@@ -6,8 +6,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from aitoearn_lab._gc import collector_paused
+from aitoearn_lab.client.cache import TaskCache
+from aitoearn_lab.client.holdings import Holdings
 from aitoearn_lab.client.listing import SyncStats
-from aitoearn_lab.errors import APIError
+from aitoearn_lab.config import redact_error
+from aitoearn_lab.errors import AiToEarnError
+from aitoearn_lab.schema import API_KEY_HEADER
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -20,6 +24,8 @@ class AccountMethods:
 
     last_sync: SyncStats = SyncStats()
     """Counts from the last :meth:`sync` (list pages, tasks listed, held, asked again by ID)."""
+    _cache: TaskCache | None
+    not_found_ttl: float
 
     def sync(
         self, *, since: Any = None, max_tasks: int | None = None, progress: bool = True
@@ -70,8 +76,9 @@ class AccountMethods:
                 max_tasks=max_tasks,
                 progress=progress,
             )
-        except APIError as error:
-            raise self._scrubbed(error) from None  # type: ignore[attr-defined]
+        except AiToEarnError as error:  # cleared of the key, in case a server echoed it
+            key = self._key_headers()[API_KEY_HEADER]  # type: ignore[attr-defined]
+            raise redact_error(error, key) from None
         self.last_sync = stats
         return self._frame(outcomes)
 
@@ -102,6 +109,20 @@ class AccountMethods:
             sleep=self._sleep,  # type: ignore[attr-defined]
         )
 
+    def cache_size(self) -> int:
+        """How many answers the cache holds for this key and site (0 without a cache)."""
+        return len(self._cache) if self._cache is not None else 0
+
+    def clear_cache(self) -> int:
+        """Forget this key's stored answers and sync mark (other keys' stay); return how many."""
+        if self._cache is None:
+            return 0
+        Holdings(self._cache).forget()
+        return self._cache.clear()
+
+    def _ttls(self, pending_ttl: float) -> dict[str, float]:
+        return {"pending_ttl": pending_ttl, "not_found_ttl": self.not_found_ttl}
+
     def _frame(self, outcomes: list[Outcome]) -> pd.DataFrame:
         """The tasks DataFrame of ``outcomes``, one row each, in their order."""
         from aitoearn_lab.frame.build import FetchInfo, build_frame
@@ -113,5 +134,6 @@ class AccountMethods:
                 fetch_errors=[None if o.error is None else str(o.error) for o in outcomes],
                 fetched_at=[o.fetched_at for o in outcomes],
                 from_cache=[o.from_cache for o in outcomes],
+                request_ids=[o.request_id for o in outcomes],
             )
             return build_frame([o.record for o in outcomes], info)

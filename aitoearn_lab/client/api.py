@@ -13,7 +13,8 @@
    nothing that was answered;
 5. returns one row per unique ID; a failed ID is a row with ``api_code`` and ``fetch_error``.
 
-A refused API key (401) stops the batch at once: every other call would fail the same way.
+A refused API key (401, 403, code 19000) stops the batch at once: every other call would fail
+the same way.
 
 The outcome types and the local ID checks are in :mod:`aitoearn_lab.client.outcomes`; the retry
 loop of one ID and the concurrency of many are in :mod:`aitoearn_lab.client.asking`.
@@ -28,7 +29,7 @@ import time
 import warnings
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import requests
@@ -38,7 +39,6 @@ from aitoearn_lab._gc import collector_paused
 from aitoearn_lab.client.account import AccountMethods
 from aitoearn_lab.client.asking import ask_many, ask_until_answered
 from aitoearn_lab.client.cache import TaskCache
-from aitoearn_lab.client.holdings import Holdings
 from aitoearn_lab.client.outcomes import (
     FetchStats,
     Outcome,
@@ -52,6 +52,8 @@ from aitoearn_lab.client.storing import cached_outcome, checked_ttl, store_outco
 from aitoearn_lab.config import (
     DEFAULT_BACKOFF_BASE,
     DEFAULT_BACKOFF_MAX,
+    DEFAULT_DEADLINE,
+    DEFAULT_MAX_BODY,
     DEFAULT_MAX_RETRIES,
     DEFAULT_MAX_RETRY_AFTER,
     DEFAULT_NOT_FOUND_TTL,
@@ -61,17 +63,16 @@ from aitoearn_lab.config import (
     FetchSettings,
     key_scope,
     mask_key,
+    redact_error,
     redact_key,
     resolve_api_key,
     resolve_base_url,
     resolve_cache_path,
 )
-from aitoearn_lab.errors import AiToEarnError, APIError, AuthenticationError, CacheError
+from aitoearn_lab.errors import AuthenticationError, CacheError
 
 if TYPE_CHECKING:
     import pandas as pd
-
-_E = TypeVar("_E", bound=AiToEarnError)
 
 
 class Client(AccountMethods):
@@ -95,12 +96,17 @@ class Client(AccountMethods):
     not_found_ttl
         Seconds a 12302 (no such task) answer is remembered (a day by default; 0 turns it off).
     timeout, max_retries, max_rps
-        Per-request timeout in seconds, retries per ID, and an optional requests-per-second cap.
+        Per-read timeout in seconds, retries per ID, and an optional requests-per-second cap.
+    deadline, max_body
+        Seconds for one whole request (body included; by default 120, or ``timeout`` if longer)
+        and bytes of one answer; past either the ID ends as a row with ``fetch_error`` (a
+        deadline is retried, an oversized body is not).
     session
-        A ready ``requests.Session`` (for proxies, certificates or adapters of your own).
+        A ready ``requests.Session`` (for proxies, certificates or adapters of your own). The key
+        is sent with each request, never stored in it; :meth:`close` leaves it open.
     clock, sleep
-        Injectable time: ``clock()`` gives Unix seconds (fetch times, cache freshness); ``sleep``
-        is used between retries.
+        Injectable time: ``clock()`` gives Unix seconds (fetch times, cache freshness, deadlines,
+        ``Retry-After`` dates, the rate cap); ``sleep`` is used between retries and by the cap.
 
     Examples
     --------
@@ -124,6 +130,8 @@ class Client(AccountMethods):
         backoff_base: float = DEFAULT_BACKOFF_BASE,
         backoff_max: float = DEFAULT_BACKOFF_MAX,
         max_retry_after: float = DEFAULT_MAX_RETRY_AFTER,
+        deadline: float | None = None,
+        max_body: int = DEFAULT_MAX_BODY,
         lock_timeout: float = 10.0,
         session: requests.Session | None = None,
         clock: Callable[[], float] = time.time,
@@ -140,6 +148,8 @@ class Client(AccountMethods):
             backoff_max=backoff_max,
             max_retry_after=max_retry_after,
             max_rps=max_rps,
+            deadline=max(DEFAULT_DEADLINE, timeout) if deadline is None else deadline,
+            max_body=max_body,
         )
         self.not_found_ttl = checked_ttl(not_found_ttl)
         self._clock = clock
@@ -154,11 +164,12 @@ class Client(AccountMethods):
             if self.cache_path is not None
             else None
         )
-        self._session = (
-            session if session is not None else new_session(self.base_url, workers=workers)
+        # A caller's own session stays theirs: the key goes with each request, not into it.
+        self._owns_session = session is None
+        self._session = session or new_session(self.base_url, workers=workers)
+        self._limiter = (
+            RateLimiter(max_rps, clock=clock, sleep=sleep or time.sleep) if max_rps else None
         )
-        self._session.headers[schema.API_KEY_HEADER] = self.__api_key
-        self._limiter = RateLimiter(max_rps) if max_rps else None
         self.last_fetch = FetchStats()
 
     def __repr__(self) -> str:
@@ -169,8 +180,9 @@ class Client(AccountMethods):
         )
 
     def close(self) -> None:
-        """Close the connection pool and the cache file."""
-        self._session.close()
+        """Close the cache file and the connection pool (a session passed in stays open)."""
+        if self._owns_session:
+            self._session.close()
         if self._cache is not None:
             self._cache.close()
 
@@ -351,9 +363,6 @@ class Client(AccountMethods):
             self._cache = None
         outcome.response = None  # the record is kept; the raw answer is no longer needed
 
-    def _ttls(self, pending_ttl: float) -> dict[str, float]:
-        return {"pending_ttl": pending_ttl, "not_found_ttl": self.not_found_ttl}
-
     def _ask(self, task_id: str, stop: threading.Event) -> Outcome:
         """Ask for one task until a definitive answer or the retries run out.
 
@@ -371,29 +380,17 @@ class Client(AccountMethods):
                 limiter=self._limiter,
                 clock=self._clock,
                 sleep=self._sleep,
+                headers={schema.API_KEY_HEADER: self.__api_key},
             )
         except AuthenticationError as error:
             stop.set()
-            raise self._scrubbed(error) from None
+            raise redact_error(error, self.__api_key) from None
         if outcome.error is not None:
-            outcome.error = self._scrubbed(outcome.error)
+            outcome.error = redact_error(outcome.error, self.__api_key)
+        if outcome.request_id is not None:
+            outcome.request_id = redact_key(outcome.request_id, self.__api_key)
         return outcome
 
-    def _scrubbed(self, error: _E) -> _E:
-        key = self.__api_key
-        error.args = tuple(redact_key(a, key) if isinstance(a, str) else a for a in error.args)
-        if isinstance(error, APIError):
-            error.api_message = redact_key(error.api_message, key)
-            error.request_id = error.request_id and redact_key(error.request_id, key)
-        return error
-
-    def cache_size(self) -> int:
-        """How many answers the cache holds for this key and site (0 without a cache)."""
-        return len(self._cache) if self._cache is not None else 0
-
-    def clear_cache(self) -> int:
-        """Forget this key's stored answers and sync mark (other keys' stay); return how many."""
-        if self._cache is None:
-            return 0
-        Holdings(self._cache).forget()
-        return self._cache.clear()
+    def _key_headers(self) -> dict[str, str]:
+        """The header that carries the key, for one request (never kept in the session)."""
+        return {schema.API_KEY_HEADER: self.__api_key}

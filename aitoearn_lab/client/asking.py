@@ -1,40 +1,31 @@
-"""Asking the API: one task ID until a definitive answer, many IDs with bounded concurrency."""
+"""Asking the API: one task ID until a definitive answer, many IDs with bounded concurrency.
+
+What one answer means is decided by :func:`aitoearn_lab.client.classify.classify`; reading it
+from the wire within a size cap and a deadline by :func:`aitoearn_lab.client.wire.exchange`.
+"""
 
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from typing import Any, Final
+from typing import Any
 
 import requests
 
-from aitoearn_lab import schema
+from aitoearn_lab.client.classify import (
+    REQUEST_ID_HEADER,
+    Kind,
+    Reply,
+    Verdict,
+    classify,
+    with_request_id,
+)
 from aitoearn_lab.client.outcomes import Outcome
-from aitoearn_lab.client.retry import RateLimiter, backoff_delay, retry_after_seconds
+from aitoearn_lab.client.retry import RateLimiter, backoff_delay
+from aitoearn_lab.client.wire import exchange, new_request_id
 from aitoearn_lab.config import FetchSettings
-from aitoearn_lab.errors import (
-    APIError,
-    AuthenticationError,
-    InvalidTaskIdError,
-    ResponseValidationError,
-    TaskNotFoundError,
-    TransportError,
-)
-
-_ERROR_FOR_CODE: Final[dict[int, type[APIError]]] = {
-    schema.CODE_UNAUTHORIZED: AuthenticationError,
-    schema.CODE_API_KEY_INVALID: AuthenticationError,
-    schema.CODE_VALIDATION_FAILED: InvalidTaskIdError,
-    schema.CODE_INVALID_TASK_ID: TaskNotFoundError,
-}
-_NETWORK_ERRORS: Final = (
-    requests.ConnectionError,
-    requests.Timeout,
-    requests.exceptions.ChunkedEncodingError,
-    requests.exceptions.ContentDecodingError,
-)
+from aitoearn_lab.errors import AuthenticationError, TransportError
 
 
 def ask_many(
@@ -98,102 +89,69 @@ def ask_until_answered(
     limiter: RateLimiter | None,
     clock: Callable[[], float],
     sleep: Callable[[float], object] | None,
+    headers: Mapping[str, str] | None = None,
+    validate: Callable[[Any], Any] | None = None,
 ) -> Outcome:
     """Ask for ``task_id`` at ``url`` until a definitive answer or the retries run out.
+
+    Each attempt goes through :func:`~aitoearn_lab.client.wire.exchange` (size cap, deadline)
+    with ``headers`` (the key) and a fresh ``X-Request-Id``; :func:`classify` says what the
+    answer means. ``validate`` turns the envelope's ``data`` into the record (by default a task).
 
     Raises :class:`AuthenticationError` when the key is refused; any other end is an outcome.
     """
     outcome = Outcome(task_id)
-    problem = "not asked: the batch was stopped"
-    http_status: int | None = None
+    last = Verdict(Kind.RETRY, problem="not asked: the batch was stopped")
     for attempt in range(settings.max_retries + 1):
         if stop.is_set():
             break
         if limiter is not None:
             limiter.acquire()
         outcome.attempts += 1
-        delay: float | None = None
+        answer: Reply | BaseException
         try:
-            # Redirects are not followed: the key must only ever go to the base URL.
-            response = session.get(
+            answer = exchange(
+                session,
                 url,
-                timeout=(min(settings.timeout, 10.0), settings.timeout),
-                allow_redirects=False,
+                headers={**(headers or {}), REQUEST_ID_HEADER: new_request_id()},
+                timeout=settings.timeout,
+                deadline=settings.deadline,
+                max_body=settings.max_body,
+                clock=clock,
             )
-        except _NETWORK_ERRORS as error:
-            problem = _describe_network_error(error)
-            http_status = None
         except requests.RequestException as error:
+            answer = error
+        last = classify(
+            answer,
+            task_id=task_id,
+            now=clock(),
+            max_retry_after=settings.max_retry_after,
+            validate=validate,
+        )
+        outcome.request_id = last.request_id or outcome.request_id
+        if last.kind is Kind.STOP:
+            assert last.error is not None
+            raise last.error
+        if last.kind is not Kind.RETRY:
             outcome.fetched_at = clock()
-            outcome.error = TransportError(
-                f"the request could not be made ({type(error).__name__})", task_id=task_id
-            )
+            outcome.record, outcome.error = last.record, last.error
+            if last.kind is Kind.TASK and isinstance(answer, Reply):
+                outcome.response = answer.response
             return outcome
-        else:
-            http_status = response.status_code
-            if response.status_code == 200:
-                try:
-                    envelope = schema.parse_envelope(response.content)
-                except schema.MalformedBodyError as error:
-                    problem = f"malformed answer: {error}"
-                else:
-                    outcome.fetched_at = clock()
-                    code = envelope["code"]
-                    if code == schema.CODE_OK:
-                        try:
-                            outcome.record = schema.validate_task(
-                                envelope.get("data"), task_id=task_id
-                            )
-                        except ResponseValidationError as error:
-                            outcome.error = error
-                            return outcome
-                        outcome.response = response
-                        return outcome
-                    refusal = _api_error(envelope, task_id)
-                    if isinstance(refusal, AuthenticationError):
-                        raise refusal
-                    if code not in schema.TRANSIENT_CODES:
-                        outcome.error = refusal
-                        return outcome
-                    problem = str(refusal)
-            elif response.status_code == 401:  # a gateway's refusal, without an envelope
-                raise AuthenticationError(
-                    f"HTTP 401 {response.reason or ''}".strip(),
-                    code=schema.CODE_UNAUTHORIZED,
-                    task_id=task_id,
-                )
-            elif response.status_code == 429 or response.status_code >= 500:
-                problem = f"HTTP {response.status_code} {response.reason or ''}".strip()
-                delay = retry_after_seconds(
-                    response.headers.get("Retry-After"),
-                    now=time.time(),
-                    cap=settings.max_retry_after,
-                )
-            else:
-                outcome.fetched_at = clock()
-                text = f"HTTP {response.status_code} {response.reason or ''}".strip()
-                if response.is_redirect:
-                    target = response.headers.get("Location", "")[:200]
-                    text += (
-                        f" (a redirect to {target!r}, not followed: the API key is only "
-                        "sent to the base URL; point the base URL at the API itself)"
-                    )
-                outcome.error = TransportError(
-                    text,
-                    task_id=task_id,
-                    http_status=response.status_code,
-                )
-                return outcome
         if attempt == settings.max_retries:
             break
+        delay = last.retry_after
         if delay is None:
             delay = backoff_delay(attempt, base=settings.backoff_base, cap=settings.backoff_max)
         _wait(delay, stop, sleep)
     outcome.fetched_at = clock()
     outcome.error = TransportError(
-        f"no usable answer after {outcome.attempts} attempt(s): {problem}",
+        with_request_id(
+            f"no usable answer after {outcome.attempts} attempt(s): {last.problem}",
+            last.request_id,
+        ),
         task_id=task_id,
-        http_status=http_status,
+        http_status=last.http_status,
     )
     return outcome
 
@@ -203,28 +161,3 @@ def _wait(seconds: float, stop: threading.Event, sleep: Callable[[float], object
         sleep(seconds)
     else:
         stop.wait(seconds)
-
-
-def _api_error(envelope: dict[str, Any], task_id: str) -> APIError:
-    code = envelope["code"]
-    message = envelope.get("message")
-    text = (
-        message[:300]
-        if isinstance(message, str) and message
-        else schema.CODE_MESSAGES.get(code, "error")
-    )
-    request_id = envelope.get("requestId")
-    request_id = request_id[:64] if isinstance(request_id, str) else None
-    return _ERROR_FOR_CODE.get(code, APIError)(
-        text, code=code, task_id=task_id, request_id=request_id
-    )
-
-
-def _describe_network_error(error: Exception) -> str:
-    if isinstance(error, requests.Timeout):
-        return "timed out"
-    if isinstance(
-        error, requests.exceptions.ChunkedEncodingError | requests.exceptions.ContentDecodingError
-    ):
-        return "answer cut off mid-body"
-    return "connection dropped or refused"

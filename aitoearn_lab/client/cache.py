@@ -68,6 +68,7 @@ class CachedAnswer(NamedTuple):
     """The task; for a 12302 answer, the error envelope."""
     fetched_at: float
     terminal: bool
+    request_id: str | None = None  # of the answer that was stored
     not_found: bool = False
     """A 12302 (no such task) answer, remembered for ``not_found_ttl``."""
 
@@ -225,25 +226,30 @@ class TaskCache:
         keys: list[str] = []
         records: list[dict[str, Any]] = []
         stamps: list[Any] = []
+        request_ids: list[str | None] = []
         missing: set[str] = set()  # keys of 12302 answers: no such task
         try:
             with collector_paused():
                 for key, value in self._rows(task_ids):
                     decoded = decode_stored(value)
-                    if decoded is not None and decoded[2] in _KEPT_CODES:
-                        if decoded[2] != CODE_OK:
+                    if decoded is not None and decoded[3] in _KEPT_CODES:
+                        if decoded[3] != CODE_OK:
                             missing.add(key)
                         keys.append(key)
                         records.append(decoded[0])
                         stamps.append(decoded[1])
+                        request_ids.append(decoded[2])
                 fetched = unix_seconds(stamps)
-                for key, record, fetched_at in zip(keys, records, fetched, strict=True):
+                rows = zip(keys, records, fetched, request_ids, strict=True)
+                for key, record, fetched_at, request_id in rows:
                     if fetched_at == fetched_at:  # not NaN: a time that could not be read
                         if key in missing:
-                            answer = CachedAnswer(record, fetched_at, False, True)
+                            answer = CachedAnswer(
+                                record, fetched_at, False, request_id, not_found=True
+                            )
                         else:
                             answer = CachedAnswer(
-                                record, fetched_at, _is_terminal(record.get("status"))
+                                record, fetched_at, _is_terminal(record.get("status")), request_id
                             )
                         found[key[prefix_length:]] = answer
         except _Rebuilt:

@@ -16,7 +16,7 @@ import requests
 from requests_cache.serializers.cattrs import CattrStage
 from requests_cache.serializers.pipeline import SerializerPipeline, Stage
 
-_KEPT_RESPONSE_HEADERS: Final = ("Content-Type", "Date")
+_KEPT_RESPONSE_HEADERS: Final = ("Content-Type", "Date", "X-Request-Id")
 
 
 def _make_serializer() -> SerializerPipeline:
@@ -122,8 +122,9 @@ def _is_json_content_type(content_type: str | None) -> bool:
     return bool(content_type and content_type.startswith("application/") and "json" in content_type)
 
 
-def decode_stored(value: str | bytes) -> tuple[dict[str, Any], Any, int] | None:
-    """A stored value -> the task record inside it, when it was stored and the envelope code.
+def decode_stored(value: str | bytes) -> tuple[dict[str, Any], Any, str | None, int] | None:
+    """A stored value -> the task record inside it, when it was stored, the server's request ID
+    (the envelope's ``requestId``, else the ``X-Request-Id`` header) and the envelope code.
 
     None if unusable. An answer of code 12302 (no such task) is stored too: its record is the
     error envelope itself, so the caller can name the error as the server worded it.
@@ -140,7 +141,12 @@ def decode_stored(value: str | bytes) -> tuple[dict[str, Any], Any, int] | None:
         return None
     if not isinstance(record, dict) or not isinstance(code, int):
         return None
-    return record, created_at, code
+    request_id = body.get("requestId")
+    if not isinstance(request_id, str):
+        headers = document.get("headers")
+        request_id = headers.get("X-Request-Id") if isinstance(headers, dict) else None
+    request_id = request_id[:64] if isinstance(request_id, str) else None
+    return record, created_at, request_id, code
 
 
 class SyntheticAnswer:

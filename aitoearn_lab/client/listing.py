@@ -209,6 +209,7 @@ class _Pager:
         self.complete = False
         self.bar: Any = None
         self.stop = threading.Event()
+        self.key_headers = client._key_headers()
 
     def collect(self, stats: SyncStats, *, progress: bool) -> dict[str, Outcome]:
         first = self._ask(1)  # before the bar: a server without the list shows no bar at all
@@ -305,6 +306,7 @@ class _Pager:
             client.base_url,
             number,
             self.stop,
+            headers=self.key_headers,
             settings=client.settings,
             limiter=client._limiter,
             clock=client._clock,

@@ -9,7 +9,14 @@ from typing import TYPE_CHECKING, Any, Final
 import requests
 
 from aitoearn_lab import schema
+from aitoearn_lab.client.classify import (
+    NETWORK_ERRORS,
+    REQUEST_ID_HEADER,
+    AnswerTooLarge,
+    describe_network_error,
+)
 from aitoearn_lab.client.retry import backoff_delay
+from aitoearn_lab.client.wire import exchange, new_request_id
 from aitoearn_lab.config import FetchSettings
 from aitoearn_lab.errors import APIError, ResponseValidationError, TransportError
 
@@ -44,19 +51,24 @@ def ask_models(
     problem = ""
     for attempt in range(settings.max_retries + 1):
         try:
-            # The endpoint is public: the key stays home (None drops the session's header).
-            response = session.get(
+            # The endpoint is public: no key is sent, only a request ID.
+            reply = exchange(
+                session,
                 url,
-                headers={schema.API_KEY_HEADER: None},
-                timeout=(min(settings.timeout, 10.0), settings.timeout),
-                allow_redirects=False,
+                headers={REQUEST_ID_HEADER: new_request_id()},
+                timeout=settings.timeout,
+                deadline=settings.deadline,
+                max_body=settings.max_body,
+                clock=time.time,
             )
-        except (requests.ConnectionError, requests.Timeout) as error:
-            problem = type(error).__name__
+        except AnswerTooLarge as error:
+            raise TransportError(f"the models list refused: {error}") from None
+        except NETWORK_ERRORS as error:
+            problem = describe_network_error(error)
         else:
-            if response.status_code == 200:
+            if reply.status == 200:
                 try:
-                    envelope = schema.parse_envelope(response.content)
+                    envelope = schema.parse_envelope(reply.body)
                 except schema.MalformedBodyError as error:
                     problem = str(error)
                 else:
@@ -67,12 +79,11 @@ def ask_models(
                             f"the models list: {envelope.get('message')}", code=envelope["code"]
                         )
                     problem = f"code {envelope['code']}"
-            elif response.status_code == 429 or response.status_code >= 500:
-                problem = f"HTTP {response.status_code}"
+            elif reply.status == 429 or reply.status >= 500:
+                problem = f"HTTP {reply.status}"
             else:
                 raise TransportError(
-                    f"the models list: HTTP {response.status_code}",
-                    http_status=response.status_code,
+                    f"the models list: HTTP {reply.status}", http_status=reply.status
                 )
         if attempt < settings.max_retries:
             delay = backoff_delay(attempt, base=settings.backoff_base, cap=settings.backoff_max)

@@ -25,6 +25,7 @@ class Outcome:
     fetched_at: float = math.nan
     from_cache: bool = False
     attempts: int = 0
+    request_id: str | None = None  # the server's, for a support ticket
 
     @property
     def api_code(self) -> int | None:

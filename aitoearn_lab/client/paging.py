@@ -4,15 +4,23 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
 import requests
 
 from aitoearn_lab import schema
+from aitoearn_lab.client.classify import (
+    NETWORK_ERRORS,
+    REQUEST_ID_HEADER,
+    AnswerTooLarge,
+    Reply,
+    describe_network_error,
+)
 from aitoearn_lab.client.holdings import PageMeta
 from aitoearn_lab.client.retry import RateLimiter, backoff_delay, retry_after_seconds
+from aitoearn_lab.client.wire import exchange, new_request_id
 from aitoearn_lab.config import FetchSettings
 from aitoearn_lab.errors import (
     APIError,
@@ -32,12 +40,6 @@ CODE_NO_ROUTE: Final = 404
 """The envelope code of an unknown route: a server without the list endpoint."""
 
 _KEPT_HEADERS: Final = ("Content-Type", "Date")
-_NETWORK_ERRORS: Final = (
-    requests.ConnectionError,
-    requests.Timeout,
-    requests.exceptions.ChunkedEncodingError,
-    requests.exceptions.ContentDecodingError,
-)
 
 
 @dataclass(slots=True)
@@ -69,6 +71,7 @@ def ask_page(
     number: int,
     stop: threading.Event,
     *,
+    headers: Mapping[str, str],
     settings: FetchSettings,
     limiter: RateLimiter | None,
     clock: Callable[[], float],
@@ -77,16 +80,20 @@ def ask_page(
 ) -> Page:
     """Ask for page ``number`` until a usable answer; retry what a retry can mend.
 
+    Each attempt goes through :func:`~aitoearn_lab.client.wire.exchange` (the key in
+    ``headers`` for this request only, a fresh ``X-Request-Id``, the body-size cap and the
+    overall deadline of ``settings``).
+
     Raises
     ------
     ListingUnavailableError
         The server has no list endpoint (an envelope of code 404, or HTTP 404).
     AuthenticationError
-        The key was refused.
+        The key was refused (an envelope of 401 or 19000, or HTTP 401 or 403).
     APIError
         Any other definitive refusal.
     TransportError
-        No usable answer after every retry, or the sync was stopped.
+        No usable answer after every retry, an answer over the size cap, or the sync stopped.
     """
     url = page_url(base_url, number, size)
     problem = "not asked: the sync was stopped"
@@ -99,20 +106,28 @@ def ask_page(
         attempts += 1
         delay: float | None = None
         try:
-            response = session.get(
-                url, timeout=(min(settings.timeout, 10.0), settings.timeout), allow_redirects=False
+            reply = exchange(
+                session,
+                url,
+                headers={**headers, REQUEST_ID_HEADER: new_request_id()},
+                timeout=settings.timeout,
+                deadline=settings.deadline,
+                max_body=settings.max_body,
+                clock=clock,
             )
-        except _NETWORK_ERRORS as error:
-            problem = "timed out" if isinstance(error, requests.Timeout) else "connection failed"
+        except AnswerTooLarge as error:  # the same page would bring the same answer
+            raise TransportError(f"page {number} of the task list refused: {error}") from None
+        except NETWORK_ERRORS as error:
+            problem = describe_network_error(error)
         except requests.RequestException as error:
             raise TransportError(
-                f"page {number}: the request could not be made ({error})"
+                f"page {number}: the request could not be made ({type(error).__name__})"
             ) from None
         else:
-            status = response.status_code
+            status = reply.status
             if status == 200:
                 try:
-                    page = _read_page(response, number, clock())
+                    page = _read_page(reply, number, clock())
                 except schema.MalformedBodyError as error:
                     problem = f"malformed answer: {error}"
                 except _Transient as error:
@@ -120,23 +135,22 @@ def ask_page(
                 else:
                     page.attempts = attempts
                     return page
-            elif status in (401, 403):
+            elif status in (401, 403):  # a gateway refusing the key, without an envelope
                 raise AuthenticationError(
-                    f"HTTP {status} {response.reason or ''}".strip(), code=schema.CODE_UNAUTHORIZED
+                    f"HTTP {status} {reply.reason}".strip(), code=schema.CODE_UNAUTHORIZED
                 )
             elif status == 404:
                 raise ListingUnavailableError(f"HTTP 404 for {LIST_PATH}", code=CODE_NO_ROUTE)
             elif status == 429 or status >= 500:
-                problem = f"HTTP {status} {response.reason or ''}".strip()
+                problem = f"HTTP {status} {reply.reason}".strip()
                 delay = retry_after_seconds(
-                    response.headers.get("Retry-After"),
+                    reply.headers.get("Retry-After"),
                     now=time.time(),
                     cap=settings.max_retry_after,
                 )
             else:
                 raise TransportError(
-                    f"page {number}: HTTP {status} {response.reason or ''}".strip(),
-                    http_status=status,
+                    f"page {number}: HTTP {status} {reply.reason}".strip(), http_status=status
                 )
         if attempt == settings.max_retries:
             break
@@ -155,8 +169,8 @@ class _Transient(Exception):
     """An answer worth asking again (a transient envelope code, a page of the wrong shape)."""
 
 
-def _read_page(response: requests.Response, number: int, fetched_at: float) -> Page:
-    envelope = schema.parse_envelope(response.content)
+def _read_page(reply: Reply, number: int, fetched_at: float) -> Page:
+    envelope = schema.parse_envelope(reply.body)
     code = envelope["code"]
     message = envelope.get("message")
     text = (
@@ -179,11 +193,12 @@ def _read_page(response: requests.Response, number: int, fetched_at: float) -> P
     total = data.get("total") if isinstance(data, dict) else None
     if not isinstance(entries, list) or not isinstance(total, int) or isinstance(total, bool):
         raise _Transient("the page has no 'list' and 'total'")
-    headers = {name: response.headers[name] for name in _KEPT_HEADERS if name in response.headers}
-    elapsed = response.elapsed.total_seconds() if response.elapsed else 0.0
+    headers = {name: reply.headers[name] for name in _KEPT_HEADERS if name in reply.headers}
+    response = reply.response
+    elapsed = response.elapsed.total_seconds() if response is not None and response.elapsed else 0.0
     page = Page(number=number, total=total, listed=len(entries), fetched_at=fetched_at)
     page.meta = PageMeta(
-        headers=headers, elapsed_s=elapsed, request_id=request_id, reason=response.reason
+        headers=headers, elapsed_s=elapsed, request_id=request_id, reason=reply.reason or None
     )
     for entry in entries:
         task_id = entry.get("id") if isinstance(entry, dict) else None

@@ -9,6 +9,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from aitoearn_lab._version import __version__
+from aitoearn_lab.client.watchdog import WatchedHTTPPool, WatchedHTTPSPool
 
 
 def new_session(base_url: str, *, workers: int) -> requests.Session:
@@ -21,13 +22,24 @@ def new_session(base_url: str, *, workers: int) -> requests.Session:
     if bundle:
         session.verify = bundle
     session.trust_env = False
-    adapter = HTTPAdapter(pool_connections=2, pool_maxsize=workers, max_retries=0)
+    adapter = _WatchedAdapter(pool_connections=2, pool_maxsize=workers, max_retries=0)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     session.headers.update(
         {"Accept": "application/json", "User-Agent": f"aitoearn-lab/{__version__}"}
     )
     return session
+
+
+class _WatchedAdapter(HTTPAdapter):
+    """Connections whose wait for an answer's head is held to the request's deadline."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {
+            "http": WatchedHTTPPool,
+            "https": WatchedHTTPSPool,
+        }
 
 
 def progress_bar(total: int, *, enabled: bool, desc: str = "Fetching") -> Any:

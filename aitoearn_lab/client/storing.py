@@ -98,5 +98,17 @@ def cached_outcome(
         return None
     if answer.not_found:
         error = remembered_error(task_id, answer)
-        return Outcome(task_id, error=error, fetched_at=answer.fetched_at, from_cache=True)
-    return Outcome(task_id, record=answer.record, fetched_at=answer.fetched_at, from_cache=True)
+        return Outcome(
+            task_id,
+            error=error,
+            fetched_at=answer.fetched_at,
+            from_cache=True,
+            request_id=answer.request_id,
+        )
+    return Outcome(
+        task_id,
+        record=answer.record,
+        fetched_at=answer.fetched_at,
+        from_cache=True,
+        request_id=answer.request_id,
+    )

@@ -57,6 +57,7 @@ COLUMNS: Final = (
     "n_videos",
     "api_code",
     "fetch_error",
+    "request_id",
     "fetched_at",
     "from_cache",
     "anomalies",
@@ -87,6 +88,7 @@ class FetchInfo:
     fetch_errors: Sequence[str | None]
     fetched_at: Sequence[float]
     from_cache: Sequence[bool]
+    request_ids: Sequence[str | None] = ()  # the server's request ID of each answer, if known
 
 
 def to_frame(records: Iterable[dict[str, Any] | None]) -> pd.DataFrame:
@@ -215,6 +217,7 @@ def _build(records: list[dict[str, Any] | None], info: FetchInfo | None) -> pd.D
     if info is None:
         columns["api_code"] = pd.arrays.IntegerArray(np.zeros(n, np.int64), ~fields.present)
         columns["fetch_error"] = pd.array(pa.nulls(n, pa.large_string()), dtype="str")
+        columns["request_id"] = columns["fetch_error"].copy()
         columns["fetched_at"] = pd.Series(pd.NaT, index=range(n), dtype="datetime64[ms, UTC]").array
         columns["from_cache"] = np.zeros(n, dtype=bool)
     else:
@@ -224,6 +227,10 @@ def _build(records: list[dict[str, Any] | None], info: FetchInfo | None) -> pd.D
         )
         columns["fetch_error"] = _str(
             pa.array(info.fetch_errors, type=pa.large_string(), memory_pool=MEMORY_POOL)
+        )
+        request_ids = info.request_ids or [None] * n
+        columns["request_id"] = _str(
+            pa.array(request_ids, type=pa.large_string(), memory_pool=MEMORY_POOL)
         )
         columns["fetched_at"] = pd.to_datetime(
             np.asarray(info.fetched_at, dtype=float) * 1000.0, unit="ms", utc=True

@@ -10,7 +10,7 @@ Timestamps are ISO 8601 in UTC, lists are JSON arrays, and files are UTF-8 (with
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Final
@@ -246,9 +246,7 @@ def _object(values: list[Any]) -> np.ndarray:
 def _atomic(path: Path, write: Callable[[Path], object]) -> Path:
     """Write to a temporary file beside ``path``, then rename: never a half-written file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(handle)
-    os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
+    temporary = _new_file_beside(path)
     try:
         write(Path(temporary))
         os.replace(temporary, path)
@@ -258,7 +256,14 @@ def _atomic(path: Path, write: Callable[[Path], object]) -> Path:
     return path
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+def _new_file_beside(path: Path) -> str:
+    """A new empty file beside ``path`` with the usual permissions (0666 less the umask, as the
+    system applies it): mkstemp's 0600 would carry over to the finished file."""
+    for _ in range(100):
+        name = str(path.parent / f".{path.name}.{secrets.token_hex(4)}")
+        try:
+            os.close(os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        except FileExistsError:
+            continue
+        return name
+    raise FileExistsError(f"no free temporary name beside {path}")

@@ -8,17 +8,21 @@ file and status fall together as ``Failed to download input asset "<url>": HTTP 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import Final
 
 import numpy as np
 import pandas as pd
 
+from aitoearn_lab.metrics.categories import categorize
+
 NO_MESSAGE: Final = "(no error message)"
 """The signature of a failed task that came without a message."""
 
 GROUP_COLUMNS: Final = (
     "signature",
+    "category",
     "count",
     "share",
     "models",
@@ -109,7 +113,7 @@ def failed_tasks(df: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def error_groups(df: pd.DataFrame) -> pd.DataFrame:
+def error_groups(df: pd.DataFrame, *, rules: Mapping[str, str] | None = None) -> pd.DataFrame:
     """Failure messages grouped into signatures, most common first.
 
     Parameters
@@ -117,22 +121,30 @@ def error_groups(df: pd.DataFrame) -> pd.DataFrame:
     df
         The tasks DataFrame. Every failed task counts, those without a message under
         ``"(no error message)"``.
+    rules
+        Extra category -> regular expression rules (case-insensitive), tried in order before
+        :data:`~aitoearn_lab.metrics.categories.DEFAULT_RULES`; the first that the signature
+        contains names its category.
 
     Returns
     -------
     pandas.DataFrame
-        One row per signature: ``signature``, ``count``, ``share`` (of all failed tasks),
-        ``models`` (sorted list of the models it hit), ``first_seen`` and ``last_seen`` (when
-        such failures ended), ``example`` (one original message) and ``example_task_id``.
+        One row per signature: ``signature``, ``category`` (moderation, quota, timeout,
+        invalid_input, upstream, other, or one of ``rules``), ``count``, ``share`` (of all
+        failed tasks), ``models`` (sorted list of the models it hit), ``first_seen`` and
+        ``last_seen`` (when such failures ended), ``example`` (one original message) and
+        ``example_task_id``.
 
     Examples
     --------
     >>> error_groups(tasks).head()  # doctest: +SKIP
     """
-    return group_failures(failed_tasks(df))
+    return group_failures(failed_tasks(df), rules=rules)
 
 
-def group_failures(failures: pd.DataFrame) -> pd.DataFrame:
+def group_failures(
+    failures: pd.DataFrame, *, rules: Mapping[str, str] | None = None
+) -> pd.DataFrame:
     """:func:`error_groups` of the table :func:`failed_tasks` gives.
 
     A chart that needs both the failed tasks and their groups computes the signatures once.
@@ -141,6 +153,7 @@ def group_failures(failures: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(
             {
                 "signature": pd.array([], dtype="str"),
+                "category": pd.array([], dtype="str"),
                 "count": np.array([], dtype=np.int64),
                 "share": np.array([], dtype=float),
                 "models": np.array([], dtype=object),
@@ -165,9 +178,11 @@ def group_failures(failures: pd.DataFrame) -> pd.DataFrame:
         _first_rows(codes, failures["task_id"].notna().to_numpy(), n_groups), allow_fill=True
     )
     order = np.lexsort((np.arange(n_groups), -count))  # most common first, then by signature
+    ordered = np.asarray(signatures, dtype=object)[order]
     table = pd.DataFrame(
         {
-            "signature": pd.array(np.asarray(signatures, dtype=object)[order], dtype="str"),
+            "signature": pd.array(ordered, dtype="str"),
+            "category": pd.array(categorize(list(ordered), rules), dtype="str"),
             "count": count[order].astype(np.int64),
             "share": count[order] / len(failures),
             "models": _models_by_group(codes, failures["model"], n_groups)[order],

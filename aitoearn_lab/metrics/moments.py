@@ -42,6 +42,8 @@ def format_duration(seconds: float | None) -> str:
     """
     if seconds is None or (isinstance(seconds, float) and math.isnan(seconds)):
         return "–"
+    if math.isinf(seconds):  # an interval no finite sample bounds (no success drawn)
+        return "∞" if seconds > 0 else "-∞"
     sign = "-" if seconds < 0 else ""
     value = abs(float(seconds))
     if value < 10:

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from aitoearn_lab.frame.build import LATENCY_COLUMNS
+from aitoearn_lab.metrics.lateness import overdue_note
 from aitoearn_lab.metrics.moments import TimeLike, format_duration, reference_time, seconds_until
 from aitoearn_lab.metrics.poller import poller_delay_note
 from aitoearn_lab.metrics.rules import FINISHED_STATES, UNFINISHED_STATES
@@ -73,6 +74,7 @@ def data_notes(
         ZERO_QUEUE_NOTE if queue_is_uninformative(frame) else None,
         _nothing_finished_note(frame, states),
         _unfinished_note(frame, states, reference),
+        *overdue_note(df, now=reference),
         _unknown_note(frame),
         _negative_note(frame),
         _drift_note(frame),

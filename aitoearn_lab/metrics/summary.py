@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from aitoearn_lab.frame.build import LATENCY_COLUMNS
+from aitoearn_lab.metrics.cost import add_cost
 from aitoearn_lab.metrics.grouping import grouped_km_median, grouped_max
 from aitoearn_lab.metrics.grouping import grouped_stats as grouped_stats  # re-exported
 from aitoearn_lab.metrics.grouping import sorted_by_group as sorted_by_group  # re-exported
@@ -74,6 +75,8 @@ def summarize(
     by: str | Sequence[str] | None = "model",
     include_failed: bool = False,
     now: TimeLike = None,
+    prices: pd.DataFrame | None = None,
+    failed_billed: bool = True,
 ) -> pd.DataFrame:
     """One row per group: task counts, rates with Wilson intervals, latency percentiles.
 
@@ -92,6 +95,14 @@ def summarize(
     now
         The moment the data describes, for rows without ``fetched_at``. Default: the latest
         ``fetched_at`` of the frame, else the current time.
+    prices
+        A price table (``model``, optionally ``input_resolution``/``input_duration``, and
+        ``price`` per task in any unit; read a CSV with ``pandas.read_csv`` first). Adds
+        ``billed_tasks``, ``unpriced_tasks``, ``cost`` and ``cost_per_usable`` (see
+        :func:`aitoearn_lab.metrics.cost.add_cost`).
+    failed_billed
+        Whether failed tasks cost their price too (the default, as most providers charge for an
+        attempted generation); the notes say which.
 
     Returns
     -------
@@ -136,6 +147,8 @@ def summarize(
     }
     summary = _table(figures, index, empty_row=by is None)
     summary.attrs["notes"] = data_notes(df, now=reference)
+    if prices is not None:
+        summary = add_cost(summary, frame, keys, prices, failed_billed=failed_billed)
     return summary
 
 

@@ -60,7 +60,7 @@ def test_identical_samples_show_no_clear_difference() -> None:
 
 
 def test_overlapping_small_samples_show_no_clear_difference() -> None:
-    table = compare_models(two_models([10, 50, 90], [20, 60, 100]))
+    table = compare_models(two_models([10, 30, 50, 70, 90], [20, 40, 60, 80, 100]))
     assert table.iloc[1]["verdict"] == "no clear difference"
 
 

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from aitoearn_lab import error_groups
+from aitoearn_lab.metrics.categories import categorize
 from aitoearn_lab.metrics.failures import GROUP_COLUMNS, NO_MESSAGE, error_signature, failed_tasks
 from tests.support import ANCHOR
 from tests.support.records import frame, record, world_frame
@@ -126,6 +127,7 @@ def pandas_error_groups(df: pd.DataFrame) -> pd.DataFrame:
     table["share"] = table["count"] / len(failures)
     table = table.reset_index().sort_values(["count", "signature"], ascending=[False, True])
     table["example"] = table["example"].fillna(NO_MESSAGE).astype("str")
+    table["category"] = pd.array(categorize(table["signature"].tolist()), dtype="str")
     return table[list(GROUP_COLUMNS)].reset_index(drop=True)
 
 

@@ -9,7 +9,7 @@ only; the client under test talks to it over real loopback HTTP.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -23,12 +23,19 @@ from aitoearn_lab import schema
 
 @dataclass(frozen=True, slots=True)
 class Crafted:
-    """One answer: HTTP status, headers and body (a dict is sent as JSON)."""
+    """One answer: HTTP status, headers and body (a dict is sent as JSON).
+
+    ``pieces``, when given, makes the body: each piece is sent as one chunk of a chunked body
+    (no ``Content-Length`` unless ``headers`` has one), until the client hangs up. ``hold``
+    keeps the connection open after the answer until the client closes it.
+    """
 
     status: int = 200
     body: bytes | dict[str, Any] = b""
     headers: dict[str, str] = field(default_factory=dict)
     reason: str | None = None
+    pieces: Callable[[], Iterable[bytes]] | None = None
+    hold: bool = False
 
     def payload(self) -> bytes:
         return self.body if isinstance(self.body, bytes) else orjson.dumps(self.body)
@@ -45,6 +52,7 @@ class Seen:
 
     raw_path: str
     api_key: str | None
+    request_id: str | None = None
 
 
 class RemoteService:
@@ -63,6 +71,8 @@ class RemoteService:
         """When set, answers every request from its raw path and key header instead."""
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
+        self.hangups = threading.Semaphore(0)
+        """Released each time a client closes a connection the server was sending on or holding."""
 
     @property
     def base_url(self) -> str:
@@ -102,7 +112,13 @@ class RemoteService:
 
             def do_GET(self) -> None:
                 with service._lock:
-                    service.seen.append(Seen(self.path, self.headers.get(schema.API_KEY_HEADER)))
+                    service.seen.append(
+                        Seen(
+                            self.path,
+                            self.headers.get(schema.API_KEY_HEADER),
+                            self.headers.get("X-Request-Id"),
+                        )
+                    )
                 task_id = unquote(self.path[len(schema.TASK_PATH) :], errors="replace")
                 if service.answer_request is not None:
                     crafted = service.answer_request(
@@ -110,15 +126,37 @@ class RemoteService:
                     )
                 else:
                     crafted = service.answer(task_id)
-                payload = crafted.payload()
                 self.send_response(crafted.status, crafted.reason)
                 for name, value in crafted.headers.items():
                     self.send_header(name, value)
                 if "Content-Type" not in crafted.headers:
                     self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
+                self.connection.settimeout(30)  # a client that never hangs up frees us anyway
+                try:
+                    if crafted.pieces is None:
+                        payload = crafted.payload()
+                        self.send_header("Content-Length", str(len(payload)))
+                        self.end_headers()
+                        self.wfile.write(payload)
+                    else:
+                        self._send_pieces(crafted)
+                    if crafted.hold and not self.rfile.read(1):
+                        service.hangups.release()
+                except OSError:  # the client hung up mid-answer
+                    self.close_connection = True
+                    service.hangups.release()
+
+            def _send_pieces(self, crafted: Crafted) -> None:
+                assert crafted.pieces is not None
+                chunked = "Content-Length" not in crafted.headers
+                if chunked:
+                    self.send_header("Transfer-Encoding", "chunked")
                 self.end_headers()
-                self.wfile.write(payload)
+                for piece in crafted.pieces():
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece) if chunked else piece)
+                    self.wfile.flush()
+                if chunked:
+                    self.wfile.write(b"0\r\n\r\n")
 
             def log_message(self, format: str, *args: Any) -> None:
                 """Quiet."""

@@ -1,0 +1,316 @@
+"""Charts of the answers: time to a usable video, like for like, overdue tasks, trend, wasted time.
+
+Each function takes the tasks DataFrame (and optionally the table it would compute, so a page
+that already has it does not compute it twice) and returns a plotly figure; no I/O, no display.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any, Final
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from aitoearn_lab.charts.context import message_figure
+from aitoearn_lab.charts.figure import build_figure
+from aitoearn_lab.charts.style import (
+    base_layout,
+    hover_lines,
+    label,
+    model_axis,
+    model_colors,
+    rows_height,
+    seconds_text,
+)
+from aitoearn_lab.metrics.categories import CATEGORIES
+from aitoearn_lab.metrics.compare import compare_models
+from aitoearn_lab.metrics.drift import trend
+from aitoearn_lab.metrics.lateness import overdue
+from aitoearn_lab.metrics.usable import time_to_usable
+from aitoearn_lab.metrics.wasted import wasted_time
+
+CATEGORY_COLORS: Final = {
+    "moderation": "#b07aa1",
+    "quota": "#edc948",
+    "timeout": "#f28e2b",
+    "invalid_input": "#76b7b2",
+    "upstream": "#e15759",
+    "other": "#bab0ac",
+}
+TREND_METRICS: Final = {
+    "total_s_p50": "Median turnaround of successes",
+    "total_s_p95": "p95 turnaround of successes",
+    "failure_rate": "Failure rate",
+}
+
+
+def usable_time_bars(
+    df: pd.DataFrame,
+    *,
+    within: Sequence[str] | None = None,
+    table: pd.DataFrame | None = None,
+) -> go.Figure:
+    """Expected wall time to one usable video per model, ranked, with its 95% interval."""
+    title = "Time to a usable video (failed attempts resubmitted)"
+    table = time_to_usable(df, within=within) if table is None else table
+    shown = table[table["expected_s"].notna() & np.isfinite(table["expected_s"])]
+    if shown.empty:
+        return message_figure(title, "No model has a usable video yet.")
+    colors = model_colors(df)
+    names = [label(model) for model in shown.index]
+    expected = shown["expected_s"].to_numpy(dtype=float)
+    low = np.nan_to_num(expected - shown["expected_s_lo"].to_numpy(dtype=float))
+    high = shown["expected_s_hi"].to_numpy(dtype=float) - expected
+    high = np.where(np.isfinite(high), high, 0.0)
+    hover = [
+        hover_lines(
+            {
+                "model": name,
+                "expected": seconds_text(value),
+                "95% interval": f"{seconds_text(lo)} – {seconds_text(hi)}",
+                "success rate": f"{rate:.0%} of {tasks:,} finished",
+                "note": note or "–",
+            }
+        )
+        for name, value, lo, hi, rate, tasks, note in zip(
+            names,
+            expected,
+            shown["expected_s_lo"],
+            shown["expected_s_hi"],
+            shown["success_rate"],
+            shown["tasks"],
+            shown["note"],
+            strict=True,
+        )
+    ]
+    trace = {
+        "type": "bar",
+        "orientation": "h",
+        "x": expected,
+        "y": names,
+        "marker": {"color": [colors.get(str(m)) for m in shown.index]},
+        "error_x": {"type": "data", "symmetric": False, "array": high, "arrayminus": low},
+        "hovertext": hover,
+        "hoverinfo": "text",
+        "name": "expected time",
+    }
+    subtitle = "like for like: " + ", ".join(within) if within else None
+    layout = base_layout(title, height=rows_height(len(shown)), subtitle=subtitle)
+    layout["xaxis"] = {"title": {"text": "seconds"}, "rangemode": "tozero"}
+    layout["yaxis"] = model_axis()
+    layout["showlegend"] = False
+    return build_figure([trace], layout)
+
+
+def like_for_like_ratios(
+    df: pd.DataFrame,
+    *,
+    within: Sequence[str] = ("input_resolution", "input_duration"),
+    baseline: str | None = None,
+) -> go.Figure:
+    """Each model's ratio of medians to the baseline, overall and like for like, with intervals."""
+    title = "Turnaround against the baseline: overall and like for like"
+    overall = compare_models(df, baseline=baseline)
+    if overall.empty:
+        return message_figure(title, "No finished tasks to compare.")
+    matched = compare_models(df, baseline=str(overall["baseline"].iloc[0]), within=within)
+    traces: list[dict[str, Any]] = []
+    for table, name, color in (
+        (overall, "overall", "#bab0ac"),
+        (matched, "like for like", "#4e79a7"),
+    ):
+        rows = table[table["verdict"] != "baseline"]
+        traces.append(
+            {
+                "type": "scatter",
+                "mode": "markers",
+                "name": name,
+                "x": rows["ratio"].to_numpy(dtype=float),
+                "y": [label(m) for m in rows["model"]],
+                "marker": {"color": color, "size": 10},
+                "error_x": {
+                    "type": "data",
+                    "symmetric": False,
+                    "array": np.nan_to_num((rows["ratio_hi"] - rows["ratio"]).to_numpy(float)),
+                    "arrayminus": np.nan_to_num((rows["ratio"] - rows["ratio_lo"]).to_numpy(float)),
+                },
+                "hovertext": [
+                    f"<b>{label(r.model)}</b> ({name}): ratio {r.ratio:.2f}, {r.verdict}<br>"
+                    f"{r.tasks:,} against {r.baseline_tasks:,} tasks"
+                    for r in rows.itertuples(index=False)
+                ],
+                "hoverinfo": "text",
+            }
+        )
+    base = label(overall["baseline"].iloc[0])
+    layout = base_layout(
+        title,
+        height=rows_height(len(overall) - 1),
+        subtitle=f"model median / {base} median; below 1 is faster",
+    )
+    layout["xaxis"] = {"title": {"text": "ratio of medians"}, "type": "log"}
+    layout["yaxis"] = model_axis()
+    layout["shapes"] = [
+        {
+            "type": "line",
+            "x0": 1,
+            "x1": 1,
+            "yref": "paper",
+            "y0": 0,
+            "y1": 1,
+            "line": {"dash": "dot"},
+        }
+    ]
+    return build_figure(traces, layout)
+
+
+def overdue_tasks(df: pd.DataFrame, *, quantile: float = 0.99) -> go.Figure:
+    """Unfinished tasks older than their model's turnaround quantile: age and the quantile."""
+    title = f"Overdue tasks (older than {quantile:.0%} of their model's turnarounds)"
+    table = overdue(df, quantile=quantile)
+    if table.empty:
+        return message_figure(title, "No unfinished task is overdue.")
+    colors = model_colors(df)
+    traces = []
+    for model, rows in table.groupby("model", sort=True):
+        traces.append(
+            {
+                "type": "scatter",
+                "mode": "markers",
+                "name": label(model),
+                "x": rows["age_s"].to_numpy(dtype=float),
+                "y": [label(model)] * len(rows),
+                "marker": {"color": colors.get(str(model)), "size": 9},
+                "hovertext": [
+                    f"<b>{label(r.task_id)}</b><br>waiting {seconds_text(r.age_s)}, "
+                    f"{r.times_over:.1f}× the {seconds_text(r.quantile_s)} quantile"
+                    for r in rows.itertuples(index=False)
+                ],
+                "hoverinfo": "text",
+            }
+        )
+        traces.append(
+            {
+                "type": "scatter",
+                "mode": "markers",
+                "name": f"{label(model)} quantile",
+                "x": [float(rows["quantile_s"].iloc[0])],
+                "y": [label(model)],
+                "marker": {"symbol": "line-ns-open", "size": 18, "color": "#222"},
+                "showlegend": False,
+                "hoverinfo": "x",
+            }
+        )
+    layout = base_layout(title, height=rows_height(table["model"].nunique()))
+    layout["xaxis"] = {"title": {"text": "age (seconds)"}, "type": "log"}
+    layout["yaxis"] = model_axis()
+    return build_figure(traces, layout)
+
+
+def trend_lines(
+    df: pd.DataFrame, *, freq: str = "1D", metric: str = "total_s_p50", by: str = "model"
+) -> go.Figure:
+    """One line per model over periods; periods flagged as a worse shift are ringed in red."""
+    if metric not in TREND_METRICS:
+        raise ValueError(
+            f"metric must be one of {', '.join(map(repr, TREND_METRICS))}; got {metric!r}"
+        )
+    title = f"{TREND_METRICS[metric]} per period ({freq})"
+    table = trend(df, freq=freq, by=by)
+    if table.empty:
+        return message_figure(title, "No tasks to show over time.")
+    colors = model_colors(df[by]) if by == "model" else {}
+    traces: list[dict[str, Any]] = []
+    for group, rows in table.groupby(by, sort=True):
+        values = rows[metric].to_numpy(dtype=float)
+        traces.append(
+            {
+                "type": "scatter",
+                "mode": "lines+markers",
+                "name": label(group),
+                "x": rows["period_start"].tolist(),
+                "y": values,
+                "line": {"color": colors.get(str(group))},
+                "hovertext": [
+                    f"<b>{label(group)}</b> {start:%Y-%m-%d %H:%M}: {_shown(metric, v)}"
+                    f" ({n:,} tasks){'<br>' + label(reason) if shift else ''}"
+                    for start, v, n, shift, reason in zip(
+                        rows["period_start"],
+                        values,
+                        rows["tasks"],
+                        rows["shift"],
+                        rows["shift_reason"],
+                        strict=True,
+                    )
+                ],
+                "hoverinfo": "text",
+            }
+        )
+    shifted = table[table["shift"]]
+    if not shifted.empty:
+        traces.append(
+            {
+                "type": "scatter",
+                "mode": "markers",
+                "name": "worse than before",
+                "x": shifted["period_start"].tolist(),
+                "y": shifted[metric].to_numpy(dtype=float),
+                "marker": {"symbol": "circle-open", "size": 16, "color": "#e15759"},
+                "hoverinfo": "skip",
+            }
+        )
+    layout = base_layout(title)
+    layout["xaxis"] = {"title": {"text": "period (UTC)"}}
+    layout["yaxis"] = {
+        "title": {"text": "share failed" if metric == "failure_rate" else "seconds"},
+        "tickformat": ".0%" if metric == "failure_rate" else "",
+        "rangemode": "tozero",
+    }
+    return build_figure(traces, layout)
+
+
+def wasted_time_bars(df: pd.DataFrame, *, rules: dict[str, str] | None = None) -> go.Figure:
+    """Render time spent before failures, stacked by failure category, one bar per model."""
+    title = "Render time wasted on failed tasks, by failure category"
+    table = wasted_time(df, rules=rules)
+    if table.empty:
+        return message_figure(title, "No failed tasks.")
+    totals = table.groupby("model")["wasted_render_s"].sum().sort_values(ascending=False)
+    models = totals.index.tolist()
+    categories = [c for c in CATEGORIES if c in set(table["category"])]
+    categories += sorted(set(table["category"]) - set(categories))
+    traces = []
+    for category in categories:
+        rows = table[table["category"] == category].set_index("model").reindex(models)
+        traces.append(
+            {
+                "type": "bar",
+                "orientation": "h",
+                "name": label(category),
+                "x": rows["wasted_render_s"].fillna(0).to_numpy(dtype=float),
+                "y": [label(m) for m in models],
+                "marker": {"color": CATEGORY_COLORS.get(category, "#9c755f")},
+                "hovertext": [
+                    f"<b>{label(m)}</b> · {label(category)}: {seconds_text(s)} over "
+                    f"{0 if math.isnan(n) else int(n):,} failures"
+                    for m, s, n in zip(
+                        models, rows["wasted_render_s"].fillna(0), rows["failures"], strict=True
+                    )
+                ],
+                "hoverinfo": "text",
+            }
+        )
+    layout = base_layout(title, height=rows_height(len(models)))
+    layout["barmode"] = "stack"
+    layout["xaxis"] = {"title": {"text": "render seconds before the failure"}}
+    layout["yaxis"] = model_axis()
+    return build_figure(traces, layout)
+
+
+def _shown(metric: str, value: float) -> str:
+    if math.isnan(value):
+        return "–"
+    return f"{value:.1%}" if metric == "failure_rate" else seconds_text(value)

@@ -1,0 +1,62 @@
+"""Charts of the answers, checked on the figure objects."""
+
+from __future__ import annotations
+
+import pytest
+
+from aitoearn_lab.charts.answers import (
+    like_for_like_ratios,
+    overdue_tasks,
+    trend_lines,
+    usable_time_bars,
+    wasted_time_bars,
+)
+from tests.metrics.test_drift import slow_day_frame
+from tests.metrics.test_lateness import at, stuck_frame
+from tests.metrics.test_usable import flip_frame, simpson_frame
+from tests.support.records import done, frame
+
+
+def test_time_to_usable_bars_rank_the_models() -> None:
+    figure = usable_time_bars(flip_frame())
+    bars = figure.data[0]
+    assert list(bars.y) == ["reliable", "flaky"]
+    assert list(bars.x) == pytest.approx([60.0, 70.0])
+    assert "success rate</b>: 50% of 20 finished" in bars.hovertext[1]
+
+
+def test_like_for_like_ratios_show_both_answers() -> None:
+    figure = like_for_like_ratios(simpson_frame(), within=["input_resolution"])
+    overall, matched = figure.data
+    assert (overall.name, matched.name) == ("overall", "like for like")
+    assert list(overall.y) == ["A"] and overall.x[0] > 1  # slower overall
+    assert matched.x[0] == pytest.approx(65 / 75)  # faster like for like
+
+
+def test_overdue_chart_marks_the_stuck_task() -> None:
+    tasks = stuck_frame()
+    tasks["fetched_at"] = at(3100)  # now: the latest fetch
+    figure = overdue_tasks(tasks, quantile=0.8)
+    ages = next(trace for trace in figure.data if trace.name == "A")
+    assert list(ages.x) == [3100.0, 100.0]
+
+
+def test_trend_chart_rings_the_slow_day_frame() -> None:
+    figure = trend_lines(slow_day_frame(), freq="1D")
+    line, ring = figure.data
+    assert list(line.y) == [64.5, 64.5, 304.5]
+    assert ring.name == "worse than before" and list(ring.y) == [304.5]
+    with pytest.raises(ValueError, match="metric must be one of"):
+        trend_lines(slow_day_frame(), metric="p99")
+
+
+def test_wasted_time_stacks_by_category() -> None:
+    figure = wasted_time_bars(flip_frame())
+    assert [trace.name for trace in figure.data] == ["upstream"]
+    assert list(figure.data[0].x) == [300.0]  # 10 internal errors, each 30 s into the render
+
+
+def test_empty_answers_say_so_in_words() -> None:
+    tasks = frame([done(i, "A", queue=0, render=10) for i in range(6)])
+    assert "No unfinished task is overdue" in overdue_tasks(tasks).layout.annotations[0].text
+    assert "No failed tasks" in wasted_time_bars(tasks).layout.annotations[0].text
