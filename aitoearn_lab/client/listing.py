@@ -286,16 +286,21 @@ class _Pager:
             except CacheError:
                 self.holdings = None  # the rows are still returned; only the copy on disk is lost
         before = len(self.found)
+        request_id = page.meta.request_id or None if page.meta is not None else None
         for record in page.records:
             task_id = record["id"]
             if self.since_s is not None and created_s(task_id) < self.since_s:
                 continue
             known = self.found.get(task_id)
             if known is None or known.fetched_at <= page.fetched_at:
-                self.found[task_id] = Outcome(task_id, record=record, fetched_at=page.fetched_at)
+                self.found[task_id] = Outcome(
+                    task_id, record=record, fetched_at=page.fetched_at, request_id=request_id
+                )
         for task_id, error in page.invalid:
             if task_id not in self.found:
-                self.found[task_id] = Outcome(task_id, error=error, fetched_at=page.fetched_at)
+                self.found[task_id] = Outcome(
+                    task_id, error=error, fetched_at=page.fetched_at, request_id=request_id
+                )
         if self.bar is not None:
             self.bar.update(len(self.found) - before)
 

@@ -282,3 +282,22 @@ def test_clearing_the_cache_forgets_the_sync_mark_and_listed_ids(
     assert holdings.mark() is not None and len(holdings.listed_ids(since_s=None)) == 5_000
     client.clear_cache()
     assert holdings.mark() is None and holdings.listed_ids(since_s=None) == []
+
+
+def test_a_page_over_the_size_cap_or_a_gateways_403_ends_the_sync_plainly(
+    client_for: Any, service: ListingService
+) -> None:
+    with pytest.raises(TransportError, match="page 1 of the task list refused"):
+        client_for(max_body=50_000).sync(progress=False)  # a page of 1,000 is far larger
+    assert service.pages_asked() == [1]  # the same page would bring the same answer
+    service.remote.reset()
+    service.refuse_with = 403
+    with pytest.raises(AuthenticationError, match="403"):
+        client_for().sync(progress=False)
+    assert service.pages_asked() == [1]
+
+
+def test_listed_rows_carry_the_request_id_of_their_page(client_for: Any) -> None:
+    tasks = client_for().sync(max_tasks=1_000, progress=False)
+    assert tasks["request_id"].notna().all()
+    assert tasks["request_id"].nunique() == 1  # one page, one request

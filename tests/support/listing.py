@@ -31,6 +31,8 @@ class ListingService:
         self.clock = clock
         self.models = models
         self.has_list = True
+        self.refuse_with: int | None = None
+        """An HTTP status (a gateway's 403, say) for every list request, without an envelope."""
         self.failing_pages: set[int] = set()
         """Pages answered with an HTTP 503 from a proxy, every time."""
         self.between_pages: Callable[[int], None] | None = None
@@ -97,6 +99,10 @@ class ListingService:
         if api_key != self.api_key:
             return Crafted(body=envelope({}, code=401, message="Unauthorized"))
         page, size = int(query["page"][0]), int(query["pageSize"][0])
+        if self.refuse_with is not None:
+            return Crafted(
+                status=self.refuse_with, body=b"Forbidden", headers={"Content-Type": "text/plain"}
+            )
         if page in self.failing_pages:
             return Crafted(
                 status=503, body=b"<html>503</html>", headers={"Content-Type": "text/html"}
