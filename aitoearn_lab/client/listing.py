@@ -162,6 +162,9 @@ def sync_outcomes(
         ordered = [o for o in ordered if created_s(o.task_id) >= since_s]
     if max_tasks is not None:
         ordered = ordered[:max_tasks]
+    # The mark moves only when every page of this sync was stored: else the next sync would
+    # page past tasks the cache never got.
+    holdings = pager.holdings
     if holdings is not None and pager.complete and ordered:
         newest = max([o.task_id for o in ordered] + ([mark.newest_id] if mark else []))
         floor = mark.floor if mark is not None else since_s
