@@ -7,8 +7,11 @@ from pathlib import Path
 from urllib.parse import parse_qs
 
 import pytest
+import requests_cache
 
 from aitoearn_lab import Client, data_notes
+from aitoearn_lab.client.cache import SERIALIZER, key_function
+from aitoearn_lab.config import key_scope
 from aitoearn_lab.simulator import ManualClock, Simulator
 from tests.support import ANCHOR, RecordingSleep
 
@@ -93,3 +96,35 @@ def test_the_simulators_models_name_the_polled_finish_times(
     polled = models.loc[models["channel"].str.lower().isin(["relay", "grok", "dashscope"]), "name"]
     notes = [note for note in data_notes(tasks, models=models) if "poller" in note]
     assert bool(notes) == bool(set(tasks["model"]) & set(polled))
+
+
+def test_requests_cache_reads_a_listed_task_and_a_remembered_12302(
+    live: Simulator, world_clock: ManualClock, tmp_path: Path
+) -> None:
+    """Listed tasks are stored as answers to their own GET: requests-cache finds them too."""
+    cache_path = tmp_path / "tasks.sqlite"
+    unknown = live.world.unknown_task_id()
+    options = {"api_key": live.api_key, "base_url": live.base_url, "cache": cache_path}
+    with Client(**options, clock=world_clock) as client:
+        tasks = client.sync(max_tasks=1_000, progress=False)
+        task_id = tasks.loc[tasks["is_terminal"], "task_id"].iloc[0]  # kept for good
+        task_url, unknown_url = client.task_url(task_id), client.task_url(unknown)
+    # requests-cache ages entries by the real clock: the 12302 is remembered from now on.
+    with Client(**options) as client:
+        client.fetch([unknown], progress=False)
+    session = requests_cache.CachedSession(
+        str(cache_path),
+        backend="sqlite",
+        serializer=SERIALIZER,
+        key_fn=key_function(key_scope(live.api_key, live.base_url)),
+    )
+    try:
+        live.reset_log()
+        listed = session.get(task_url, only_if_cached=True)
+        assert listed.from_cache and listed.json()["data"]["id"] == task_id
+        assert listed.json()["requestId"] == tasks.set_index("task_id").loc[task_id, "request_id"]
+        missing = session.get(unknown_url, only_if_cached=True)
+        assert missing.from_cache and missing.json()["code"] == 12302
+        assert live.request_log == []
+    finally:
+        session.close()
