@@ -35,7 +35,11 @@ def _the_slow_way(response: requests.Response, expires_at: float | None) -> dict
     stored.created_at = datetime.fromtimestamp(ANCHOR, UTC)
     stored.request.headers = CaseInsensitiveDict()
     stored.headers = CaseInsensitiveDict(
-        {name: stored.headers[name] for name in ("Content-Type", "Date", "X-Request-Id") if name in stored.headers}
+        {
+            name: stored.headers[name]
+            for name in ("Content-Type", "Date", "X-Request-Id")
+            if name in stored.headers
+        }
     )
     document: dict[str, Any] = orjson.loads(SERIALIZER.dumps(stored))
     return document

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import threading
 from collections import Counter
 from typing import Any
@@ -22,7 +23,7 @@ from aitoearn_lab import (
 from aitoearn_lab.client.retry import RateLimiter, backoff_delay, retry_after_seconds
 from aitoearn_lab.config import ENV_API_KEY, ENV_BASE_URL, REGIONS
 from aitoearn_lab.simulator import FaultPlan, ManualClock, Simulator
-from tests.support import RecordingSleep
+from tests.support import RecordingSleep, wait_until_idle
 from tests.support.remote import Crafted, RemoteService
 
 
@@ -188,6 +189,21 @@ def test_a_refused_key_stops_the_batch_at_once(sim: Simulator, clock: ManualCloc
     # batch before any worker takes another ID, even one already queued to the pool.
     assert 1 <= len(sim.request_log) <= 4
     assert {entry.outcome for entry in sim.request_log} == {"401"}
+
+
+def test_close_hangs_up_every_connection_even_after_a_refused_key(sim: Simulator) -> None:
+    """The refusal's traceback keeps responses, and so their pool, alive; close() must not
+    leave their sockets to the garbage collector (late, and a ResourceWarning under load)."""
+    gc.disable()
+    try:
+        client = Client(api_key="ai_" + "Q" * 48, base_url=sim.base_url, cache=False, workers=4)
+        with pytest.raises(AuthenticationError):
+            client.fetch(sim.task_ids, progress=False)
+        assert sim.open_connections > 0  # keep-alive connections the client still holds
+        client.close()
+        wait_until_idle(sim)  # every server-side connection ended: the client hung up
+    finally:
+        gc.enable()
 
 
 def test_a_refused_key_stops_every_worker_after_the_request_it_had_in_flight() -> None:
