@@ -16,10 +16,11 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import FrameType
 
@@ -46,12 +47,13 @@ class FastThenSlow(FaultPlan):
     """
 
     slow: frozenset[str] = frozenset()
+    fast_s: float = 0.002
 
     def __post_init__(self) -> None:
         pass  # a healthy plan but for the pacing: nothing of the base's to check
 
     def delay(self, task_id: str, attempt: int) -> float:
-        return SLOW_S if task_id in self.slow else 0.002
+        return SLOW_S if task_id in self.slow else self.fast_s
 
 
 @pytest.fixture
@@ -179,17 +181,20 @@ def test_a_killed_fetch_loses_nothing_it_saved(slow_sim: Simulator, tmp_path: Pa
 
 
 class InterruptOnWrite(io.StringIO):
-    """An error stream whose ``n``-th write is met by Ctrl-C: the progress bar draws from the
-    main thread between answers, so the interrupt lands while an answer is being taken in."""
+    """An error stream whose ``n``-th write from the main thread is met by Ctrl-C: the progress
+    bar draws from the main thread between answers, so the interrupt lands while an answer is
+    being taken in. (tqdm's monitor thread also redraws a bar that has not moved for a while;
+    Ctrl-C only ever reaches the main thread, so its writes are not counted.)"""
 
     def __init__(self, n: int) -> None:
         super().__init__()
         self.writes_left = n
 
     def write(self, text: str) -> int:
-        self.writes_left -= 1
-        if self.writes_left == 0:
-            raise KeyboardInterrupt
+        if threading.current_thread() is threading.main_thread():
+            self.writes_left -= 1
+            if self.writes_left == 0:
+                raise KeyboardInterrupt
         return super().write(text)
 
 
@@ -197,6 +202,9 @@ def test_ctrl_c_between_answers_still_keeps_the_answers_in_flight(
     slow_sim: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     cache = tmp_path / "tasks.sqlite"
+    # An even pace for the fast third (at least 2.5 s of it), so the bar redraws every 0.1 s
+    # from the start instead of raising its step on a burst and then waiting out the slow rest.
+    slow_sim.faults = replace(slow_sim.faults, fast_s=0.05)
     monkeypatch.setattr(sys, "stderr", InterruptOnWrite(4))
     with (
         Client(
