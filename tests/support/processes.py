@@ -15,18 +15,20 @@ import subprocess
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
+from typing import Literal
 
 # Runs in the child before the command: Python installs its Ctrl-C handler at start-up only
-# when SIGINT is not ignored, and exec keeps a default disposition as it is.
-_DEFAULT_CTRL_C = (
-    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+# when SIGINT is not ignored, and exec keeps a default or ignored disposition as it is.
+_LAUNCHER = (
+    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_{}); "
     "os.execv(sys.executable, [sys.executable, *sys.argv[1:]])"
 )
 
 
-def cli_command(*args: str) -> list[str]:
-    """``python -m aitoearn_lab ARGS``, started with Ctrl-C at its default disposition."""
-    return [sys.executable, "-c", _DEFAULT_CTRL_C, "-m", "aitoearn_lab", *args]
+def cli_command(*args: str, ctrl_c: Literal["default", "ignored"] = "default") -> list[str]:
+    """``python -m aitoearn_lab ARGS``, started with Ctrl-C as said, whatever this process has."""
+    launcher = _LAUNCHER.format("DFL" if ctrl_c == "default" else "IGN")
+    return [sys.executable, "-c", launcher, "-m", "aitoearn_lab", *args]
 
 
 @contextmanager
