@@ -173,9 +173,13 @@ def test_permanent_faults_end_as_rows_not_exceptions(
 
 
 def test_timeouts_are_retried(make_client: Any, sim: Simulator) -> None:
-    sim.faults = FaultPlan(timeout=1.0, timeout_delay=0.5, first_only=True)
-    tasks = make_client(cache=False, timeout=0.1).fetch(sim.task_ids[:4], progress=False)
+    # Each first answer comes after 2 s, past the client's 0.5 s; the retries, answered at
+    # once, come well within it even on a busy machine.
+    sim.faults = FaultPlan(timeout=1.0, timeout_delay=2.0, first_only=True)
+    client = make_client(cache=False, timeout=0.5)
+    tasks = client.fetch(sim.task_ids[:4], progress=False)
     assert tasks["fetch_error"].isna().all()
+    assert client.last_fetch.retries >= 4  # every first request timed out and was asked again
 
 
 def test_a_refused_key_stops_the_batch_at_once(sim: Simulator, clock: ManualClock) -> None:
