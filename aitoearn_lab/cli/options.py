@@ -8,6 +8,7 @@ that stops it (exit 2, one line), :class:`click.exceptions.Exit` for the other e
 from __future__ import annotations
 
 import functools
+import os
 import signal
 import threading
 import warnings
@@ -89,7 +90,12 @@ class Terminated(KeyboardInterrupt):
 
 @contextmanager
 def sigterm_as_interrupt() -> Iterator[None]:
-    """While inside, SIGTERM raises :class:`Terminated` in the main thread."""
+    """While inside, SIGTERM raises :class:`Terminated` in the main thread.
+
+    Ctrl-C is left as inherited: a command started with SIGINT ignored (``cmd &`` in a script,
+    some job runners) was meant to outlive a Ctrl-C at the terminal, so it keeps ignoring it,
+    as Python itself does, and SIGTERM is the way to stop it (:func:`how_to_stop`).
+    """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -102,6 +108,13 @@ def sigterm_as_interrupt() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def how_to_stop() -> str:
+    """How to stop this process, said when it starts: Ctrl-C, or ``kill`` if SIGINT is ignored."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        return f"Ctrl-C is ignored (started in the background); stop with: kill {os.getpid()}"
+    return "press Ctrl-C to stop"
 
 
 cache_file_option = click.option(

@@ -7,7 +7,12 @@ from pathlib import Path
 
 import click
 
-from aitoearn_lab.cli.options import friendly_errors, output_folder_option
+from aitoearn_lab.cli.options import (
+    friendly_errors,
+    how_to_stop,
+    output_folder_option,
+    sigterm_as_interrupt,
+)
 from aitoearn_lab.config import ENV_API_KEY
 
 
@@ -120,16 +125,19 @@ def simulate(
         host=host,
         port=port,
     )
-    sim.start()
-    sim.write_task_ids(ids_file)
-    click.echo(f"base URL: {sim.base_url}")
-    click.echo(f"API key:  {sim.api_key}   (a simulator key; export {ENV_API_KEY}=... to use it)")
-    click.echo(f"task IDs: {ids_file} ({len(sim.task_ids)} tasks)")
-    click.echo("serving; press Ctrl-C to stop", err=True)
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        click.echo("simulator stopped", err=True)
-    finally:
-        sim.stop()
+    with sigterm_as_interrupt():
+        sim.start()
+        try:
+            sim.write_task_ids(ids_file)
+            click.echo(f"base URL: {sim.base_url}")
+            click.echo(
+                f"API key:  {sim.api_key}   (a simulator key; export {ENV_API_KEY}=... to use it)"
+            )
+            click.echo(f"task IDs: {ids_file} ({len(sim.task_ids)} tasks)")
+            click.echo(f"serving; {how_to_stop()}", err=True)
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (kill, a job scheduler, a container stop)
+            click.echo("simulator stopped", err=True)
+        finally:
+            sim.stop()

@@ -287,6 +287,8 @@ class Client(AccountMethods):
         bar.update(len(outcomes))
 
         def take(outcome: Outcome) -> None:
+            if outcome.task_id in outcomes:  # handed out again after a Ctrl-C: taken already
+                return
             try:
                 self._save(outcome)
             except KeyboardInterrupt:

@@ -53,17 +53,24 @@ def ask_many(
         while in_flight:
             done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
             for future in done:
-                del in_flight[future]
                 try:
-                    yield future.result()
+                    outcome = future.result()
                 except AuthenticationError as error:
                     # Stop at once; requests already in flight still finish and are kept.
+                    del in_flight[future]
                     auth_error = auth_error or error
                     stop.set()
+                    continue
+                # Forgotten only once the caller has taken it: a Ctrl-C that lands before (in
+                # result(), or in the caller before it saves) finds it among those in flight,
+                # and it is handed out again below rather than lost.
+                yield outcome
+                del in_flight[future]
             fill()
     except KeyboardInterrupt:
         # Requests already sent are answered anyway (the process waits for the pool's
-        # threads before it ends): keep those answers, ask nothing more, then stop.
+        # threads before it ends): keep those answers, ask nothing more, then stop. The
+        # answer last handed out is among them: the caller takes each answer once.
         stop.set()
         pool.shutdown(wait=False, cancel_futures=True)
         for future in [f for f in in_flight if not f.cancelled()]:

@@ -40,6 +40,14 @@ class _WatchedAdapter(HTTPAdapter):
             "http": WatchedHTTPPool,
             "https": WatchedHTTPSPool,
         }
+        # urllib3 2 drops its pools on clear() without closing them, leaving their idle sockets
+        # to the garbage collector: late, when an error's traceback keeps a response (and so
+        # its pool) alive. Closing each pool as it is dropped closes them with the session.
+        self.poolmanager.pools.dispose_func = _close_pool
+
+
+def _close_pool(pool: Any) -> None:
+    pool.close()
 
 
 def progress_bar(total: int, *, enabled: bool, desc: str = "Fetching") -> Any:

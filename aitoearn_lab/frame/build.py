@@ -21,7 +21,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from aitoearn_lab._gc import collector_paused
-from aitoearn_lab.frame.arrays import INPUT_LIST_FIELDS, MEMORY_POOL, TOPICS, Flag, extract
+from aitoearn_lab.frame.arrays import (
+    INPUT_LIST_FIELDS,
+    MEMORY_POOL,
+    TOPICS,
+    Fields,
+    Flag,
+    extract,
+)
 from aitoearn_lab.schema import STATES, TERMINAL_STATES, canonical_state
 
 COLUMNS: Final = (
@@ -130,7 +137,6 @@ def build_frame(
 
 
 def _build(records: list[dict[str, Any] | None], info: FetchInfo | None) -> pd.DataFrame:
-    n = len(records)
     anomalies: dict[int, list[tuple[int, str]]] = {}
 
     def flag(topic: str, row: int, text: str) -> None:
@@ -138,26 +144,47 @@ def _build(records: list[dict[str, Any] | None], info: FetchInfo | None) -> pd.D
 
     fields = extract(records, flag)
     text = fields.strings
-
     task_ids = text["id"]
     if info is not None:
         asked = pa.array(info.task_ids, type=pa.large_string(), memory_pool=MEMORY_POOL)
         task_ids = pc.if_else(asked.is_null(), task_ids, asked, memory_pool=MEMORY_POOL)
     status = _categorical(text["status"])
     state_array = _states(status, fields.present, flag)
+    times = _time_columns(text, state_array, flag)
+    _flag_gaps(fields, state_array, anomalies, flag)
+    for name in LATENCY_COLUMNS:
+        for negative in np.flatnonzero(times[name] < 0):
+            flag("negative", int(negative), f"negative {name} ({times[name][negative]:.3f} s)")
+    columns: dict[str, Any] = {
+        "task_id": _str(task_ids),
+        "model": _categorical(text["model"]),
+        "status": status,
+        "state": state_array,
+        "is_terminal": np.isin(state_array.codes, _TERMINAL_CODES),
+        **times,
+        "video_url": _str(text["videoUrl"]),
+        "cover_url": _str(text["coverUrl"]),
+        "media_id": _str(text["mediaId"]),
+        "group_id": _str(text["groupId"]),
+        "error_message": _str(text["error.message"]),
+        **_input_columns(fields),
+        **_fetch_columns(info, fields.present),
+        "anomalies": _notes(anomalies, len(records)),
+        "extra": _str(fields.extra),
+    }
+    return pd.DataFrame(columns, columns=list(COLUMNS))
 
-    submitted = _timestamps(text["submittedAt"], "submittedAt", flag)
-    started = _timestamps(text["startedAt"], "startedAt", flag)
-    finished = _timestamps(text["finishedAt"], "finishedAt", flag)
-    # A queued task has not started: the API fills startedAt with the submission time until then.
-    queued = np.asarray(state_array == "queued")
-    if queued.any():
-        started = started.where(~queued)
 
-    # Gaps a real server may not leave. model, submittedAt and input.prompt are set when a task
-    # is created (public code) and required by the spec: missing, they are a fault. startedAt is
-    # a moment of its own in the spec, absent while a task waits (the public code happens to set
-    # it at creation): missing on an unfinished task it is legal; once the task ended, a fault.
+def _flag_gaps(
+    fields: Fields, state_array: pd.Categorical, anomalies: dict[int, Any], flag: Flag
+) -> None:
+    """Name the gaps a real server may not leave.
+
+    model, submittedAt and input.prompt are set when a task is created (public code) and
+    required by the spec: missing, they are a fault. startedAt is a moment of its own in the
+    spec, absent while a task waits (the public code happens to set it at creation): missing on
+    an unfinished task it is legal; once the task ended, a fault.
+    """
     finished_rows = np.isin(state_array.codes, _TERMINAL_CODES)
     for label, gaps in (
         ("model", fields.present),
@@ -165,38 +192,38 @@ def _build(records: list[dict[str, Any] | None], info: FetchInfo | None) -> pd.D
         ("startedAt", finished_rows),
         ("input.prompt", fields.present),
     ):
-        _flag_missing(text[label], gaps, label, anomalies, flag)
+        _flag_missing(fields.strings[label], gaps, label, anomalies, flag)
 
-    queue_s = _seconds(started, submitted)
-    render_s = _seconds(finished, started)
-    total_s = _seconds(finished, submitted)
-    for name, values in (("queue_s", queue_s), ("render_s", render_s), ("total_s", total_s)):
-        for negative in np.flatnonzero(values < 0):
-            flag("negative", int(negative), f"negative {name} ({values[negative]:.3f} s)")
 
+def _time_columns(text: dict[str, Any], state_array: pd.Categorical, flag: Flag) -> dict[str, Any]:
+    """The three timestamps and the three intervals between them."""
+    submitted = _timestamps(text["submittedAt"], "submittedAt", flag)
+    started = _timestamps(text["startedAt"], "startedAt", flag)
+    finished = _timestamps(text["finishedAt"], "finishedAt", flag)
+    # A queued task has not started: the API fills startedAt with the submission time until then.
+    queued = np.asarray(state_array == "queued")
+    if queued.any():
+        started = started.where(~queued)
+    return {
+        "submitted_at": submitted,
+        "started_at": started,
+        "finished_at": finished,
+        "queue_s": _seconds(started, submitted),
+        "render_s": _seconds(finished, started),
+        "total_s": _seconds(finished, submitted),
+    }
+
+
+def _input_columns(fields: Fields) -> dict[str, Any]:
+    """The task's inputs, flattened; list inputs stay lists, with their counts."""
+    text = fields.strings
     image, images, audios, videos = (fields.lists[name] for name in INPUT_LIST_FIELDS)
     lengths = fields.list_lengths
     video_url = text["input.videoUrl"]
     n_videos = np.maximum(lengths["videos"], 0).astype(np.int32)
     n_videos[(lengths["videos"] < 0) & np.asarray(video_url.is_valid())] = 1  # one, named alone
-
-    columns: dict[str, Any] = {
-        "task_id": _str(task_ids),
-        "model": _categorical(text["model"]),
-        "status": status,
-        "state": state_array,
-        "is_terminal": np.isin(state_array.codes, _TERMINAL_CODES),
-        "submitted_at": submitted,
-        "started_at": started,
-        "finished_at": finished,
-        "queue_s": queue_s,
-        "render_s": render_s,
-        "total_s": total_s,
-        "video_url": _str(text["videoUrl"]),
-        "cover_url": _str(text["coverUrl"]),
-        "media_id": _str(text["mediaId"]),
-        "group_id": _str(text["groupId"]),
-        "error_message": _str(text["error.message"]),
+    n_images = np.maximum(lengths["image"], 0) + np.maximum(lengths["images"], 0)
+    return {
         "input_prompt": _str(text["input.prompt"]),
         "input_duration": fields.duration,
         "input_aspect_ratio": _categorical(text["input.aspectRatio"]),
@@ -208,41 +235,51 @@ def _build(records: list[dict[str, Any] | None], info: FetchInfo | None) -> pd.D
         "input_video_url": _str(video_url),
         "input_videos": videos,
         "input_watermark": pd.BooleanDtype().__from_arrow__(fields.watermark),
-        "n_images": (np.maximum(lengths["image"], 0) + np.maximum(lengths["images"], 0)).astype(
-            np.int32
-        ),
+        "n_images": n_images.astype(np.int32),
         "n_audios": np.maximum(lengths["audios"], 0).astype(np.int32),
         "n_videos": n_videos,
     }
-    if info is None:
-        columns["api_code"] = pd.arrays.IntegerArray(np.zeros(n, np.int64), ~fields.present)
-        columns["fetch_error"] = pd.array(pa.nulls(n, pa.large_string()), dtype="str")
-        columns["request_id"] = columns["fetch_error"].copy()
-        columns["fetched_at"] = pd.Series(pd.NaT, index=range(n), dtype="datetime64[ms, UTC]").array
-        columns["from_cache"] = np.zeros(n, dtype=bool)
-    else:
-        codes = pa.array(info.api_codes, type=pa.int64())
-        columns["api_code"] = pd.arrays.IntegerArray(
+
+
+def _fetch_columns(info: FetchInfo | None, present: np.ndarray) -> dict[str, Any]:
+    """How each answer came: its API code, why none came, request ID, when, from the cache."""
+    n = len(present)
+    if info is None:  # records given directly: nothing was fetched
+        nothing = pd.array(pa.nulls(n, pa.large_string()), dtype="str")
+        return {
+            "api_code": pd.arrays.IntegerArray(np.zeros(n, np.int64), ~present),
+            "fetch_error": nothing,
+            "request_id": nothing.copy(),
+            "fetched_at": pd.Series(pd.NaT, index=range(n), dtype="datetime64[ms, UTC]").array,
+            "from_cache": np.zeros(n, dtype=bool),
+        }
+    codes = pa.array(info.api_codes, type=pa.int64())
+    return {
+        "api_code": pd.arrays.IntegerArray(
             pc.fill_null(codes, 0).to_numpy(), np.asarray(codes.is_null())
-        )
-        columns["fetch_error"] = _str(
+        ),
+        "fetch_error": _str(
             pa.array(info.fetch_errors, type=pa.large_string(), memory_pool=MEMORY_POOL)
-        )
-        request_ids = info.request_ids or [None] * n
-        columns["request_id"] = _str(
-            pa.array(request_ids, type=pa.large_string(), memory_pool=MEMORY_POOL)
-        )
-        columns["fetched_at"] = pd.to_datetime(
+        ),
+        "request_id": _str(
+            pa.array(
+                info.request_ids or [None] * n, type=pa.large_string(), memory_pool=MEMORY_POOL
+            )
+        ),
+        "fetched_at": pd.to_datetime(
             np.asarray(info.fetched_at, dtype=float) * 1000.0, unit="ms", utc=True
-        ).astype("datetime64[ms, UTC]")
-        columns["from_cache"] = np.asarray(info.from_cache, dtype=bool)
+        ).astype("datetime64[ms, UTC]"),
+        "from_cache": np.asarray(info.from_cache, dtype=bool),
+    }
+
+
+def _notes(anomalies: dict[int, list[tuple[int, str]]], n: int) -> Any:
+    """Each row's anomaly notes, ordered by topic, as one string (missing where none)."""
     notes: list[str | None] = [None] * n
     for index, found in anomalies.items():
         found.sort(key=itemgetter(0))  # stable: notes on one topic keep their order
         notes[index] = "; ".join(text for _, text in found)
-    columns["anomalies"] = _str(pa.array(notes, type=pa.large_string(), memory_pool=MEMORY_POOL))
-    columns["extra"] = _str(fields.extra)
-    return pd.DataFrame(columns, columns=list(COLUMNS))
+    return _str(pa.array(notes, type=pa.large_string(), memory_pool=MEMORY_POOL))
 
 
 def _str(values: pa.Array | pa.ChunkedArray) -> Any:

@@ -10,12 +10,14 @@ from pathlib import Path
 
 import click
 import pytest
+import requests
 from click.testing import CliRunner
 
 from aitoearn_lab import read_tasks
 from aitoearn_lab.cli.commands import cli
 from aitoearn_lab.simulator import FaultPlan, Simulator
 from tests.support import ROOT
+from tests.support.processes import cli_command, running
 
 
 @pytest.fixture
@@ -121,22 +123,8 @@ def test_demo_runs_the_whole_job(tmp_path: Path) -> None:
 
 def test_simulate_runs_in_the_foreground_and_stops_on_ctrl_c(tmp_path: Path) -> None:
     ids_file = tmp_path / "ids.txt"
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "aitoearn_lab",
-            "simulate",
-            "--tasks",
-            "25",
-            "--ids-file",
-            str(ids_file),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
+    command = cli_command("simulate", "--tasks", "25", "--ids-file", str(ids_file))
+    with running(command) as process:
         assert process.stdout is not None
         lines = [process.stdout.readline() for _ in range(3)]
         base_url = re.search(r"base URL: (\S+)", lines[0]).group(1)  # type: ignore[union-attr]
@@ -144,19 +132,35 @@ def test_simulate_runs_in_the_foreground_and_stops_on_ctrl_c(tmp_path: Path) -> 
         assert str(ids_file) in lines[2]
         ids = ids_file.read_text().split()
         assert len(ids) == 25
-        import requests
-
-        answer = requests.get(
+        with requests.get(
             f"{base_url}/api/ai/video/generations/{ids[0]}",
             headers={"X-Api-Key": api_key},
-            timeout=5,
-        )
-        assert answer.json()["code"] == 0
-    finally:
+            timeout=30,
+        ) as answer:
+            assert answer.json()["code"] == 0
         process.send_signal(signal.SIGINT)
-        _, err = process.communicate(timeout=10)
+        _, err = process.communicate(timeout=60)  # a failure here still stops it (running)
     assert process.returncode == 0, err
     assert "stopped" in err
+
+
+def test_simulate_started_with_ctrl_c_ignored_says_so_and_stops_on_sigterm(
+    tmp_path: Path,
+) -> None:
+    """Started in the background Ctrl-C is ignored, and stays so; ``kill`` stops it cleanly."""
+    ids_file = tmp_path / "ids.txt"
+    command = cli_command("simulate", "--tasks", "3", "--ids-file", str(ids_file), ctrl_c="ignored")
+    with running(command) as process:
+        assert process.stderr is not None
+        serving = process.stderr.readline()
+        assert f"Ctrl-C is ignored (started in the background); stop with: kill {process.pid}" in (
+            serving
+        )
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err
+    assert "simulator stopped" in err and "Traceback" not in err
+    assert out.startswith("base URL:")
 
 
 def test_python_dash_m_and_version() -> None:

@@ -19,7 +19,7 @@ from aitoearn_lab import CacheError, Client
 from aitoearn_lab.client.cache import SERIALIZER, CacheRecoveryWarning, TaskCache, key_function
 from aitoearn_lab.config import key_scope
 from aitoearn_lab.simulator import FaultPlan, ManualClock, Simulator
-from tests.support import ANCHOR
+from tests.support import ANCHOR, sqlite_file
 from tests.support.records import done
 from tests.support.remote import Crafted, RemoteService, envelope
 
@@ -117,7 +117,7 @@ def test_the_key_is_never_written_to_the_cache_file(
     raw = b"".join(p.read_bytes() for p in cache_path.parent.iterdir())
     assert sim.api_key.encode() not in raw
     assert sim.api_key[3:30].encode() not in raw
-    with sqlite3.connect(cache_path) as connection:
+    with sqlite_file(cache_path) as connection:
         values = " ".join(str(v) for (v,) in connection.execute("SELECT value FROM responses"))
     assert sim.api_key not in values and "X-Api-Key" not in values
 
@@ -216,7 +216,7 @@ def test_a_truncated_file_is_rebuilt_without_losing_the_batch(
     client = make_client()
     client.fetch(sim.task_ids, progress=False)
     client.close()
-    with sqlite3.connect(cache_path) as connection:
+    with sqlite_file(cache_path) as connection:
         connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     data = cache_path.read_bytes()
     cache_path.write_bytes(data[: len(data) // 3])

@@ -19,7 +19,7 @@ import pytest
 
 from aitoearn_lab import CacheError, Client, read_tasks
 from aitoearn_lab.simulator import ManualClock, Simulator
-from tests.support import ANCHOR
+from tests.support import ANCHOR, sqlite_file
 
 
 @pytest.fixture
@@ -87,7 +87,7 @@ def test_a_corrupt_file_is_moved_aside_with_one_warning(served: Simulator, tmp_p
 def test_a_truncated_file_is_rebuilt_once(served: Simulator, tmp_path: Path) -> None:
     cache = tmp_path / "tasks.sqlite"
     fill(served, cache)
-    with sqlite3.connect(cache) as connection:
+    with sqlite_file(cache) as connection:
         connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     data = cache.read_bytes()
     cache.write_bytes(data[: len(data) // 2])
@@ -122,21 +122,21 @@ def test_a_damaged_journal_beside_the_file_loses_nothing(served: Simulator, tmp_
 def test_a_damaged_entry_is_a_miss_and_is_replaced(served: Simulator, tmp_path: Path) -> None:
     cache = tmp_path / "tasks.sqlite"
     fill(served, cache)
-    with sqlite3.connect(cache) as connection:
+    with sqlite_file(cache) as connection:
         connection.execute("UPDATE responses SET value = 'not json' WHERE rowid = 1")
         connection.execute("UPDATE responses SET value = X'00FF' WHERE rowid = 2")
     served.reset_log()
     done = cli(served, cache)
     assert done.returncode == 0 and "Traceback" not in done.stderr
     assert len(served.request_log) >= 2  # the two damaged entries were asked again
-    with sqlite3.connect(cache) as connection:
+    with sqlite_file(cache) as connection:
         rows = connection.execute("SELECT COUNT(*) FROM responses").fetchone()[0]
     assert rows == len(served.task_ids)
 
 
 def test_a_database_of_another_shape_is_one_clear_error(served: Simulator, tmp_path: Path) -> None:
     cache = tmp_path / "tasks.sqlite"
-    with sqlite3.connect(cache) as connection:
+    with sqlite_file(cache) as connection:
         connection.execute("CREATE TABLE responses (id INTEGER PRIMARY KEY, payload TEXT)")
     done = cli(served, cache)
     assert done.returncode == 2
@@ -150,7 +150,7 @@ def test_a_database_of_another_shape_is_one_clear_error(served: Simulator, tmp_p
 def test_a_locked_file_is_one_clear_line(served: Simulator, tmp_path: Path) -> None:
     """Another program holds the file (here: an exclusive lock in rollback-journal mode)."""
     cache = tmp_path / "tasks.sqlite"
-    with sqlite3.connect(cache) as connection:
+    with sqlite_file(cache) as connection:
         connection.execute("CREATE TABLE other (x)")
     holder = sqlite3.connect(cache, isolation_level=None)
     holder.execute("BEGIN EXCLUSIVE")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import threading
 from collections import Counter
 from typing import Any
@@ -22,7 +23,7 @@ from aitoearn_lab import (
 from aitoearn_lab.client.retry import RateLimiter, backoff_delay, retry_after_seconds
 from aitoearn_lab.config import ENV_API_KEY, ENV_BASE_URL, REGIONS
 from aitoearn_lab.simulator import FaultPlan, ManualClock, Simulator
-from tests.support import RecordingSleep
+from tests.support import RecordingSleep, wait_until_idle
 from tests.support.remote import Crafted, RemoteService
 
 
@@ -172,9 +173,13 @@ def test_permanent_faults_end_as_rows_not_exceptions(
 
 
 def test_timeouts_are_retried(make_client: Any, sim: Simulator) -> None:
-    sim.faults = FaultPlan(timeout=1.0, timeout_delay=0.5, first_only=True)
-    tasks = make_client(cache=False, timeout=0.1).fetch(sim.task_ids[:4], progress=False)
+    # Each first answer comes after 2 s, past the client's 0.5 s; the retries, answered at
+    # once, come well within it even on a busy machine.
+    sim.faults = FaultPlan(timeout=1.0, timeout_delay=2.0, first_only=True)
+    client = make_client(cache=False, timeout=0.5)
+    tasks = client.fetch(sim.task_ids[:4], progress=False)
     assert tasks["fetch_error"].isna().all()
+    assert client.last_fetch.retries >= 4  # every first request timed out and was asked again
 
 
 def test_a_refused_key_stops_the_batch_at_once(sim: Simulator, clock: ManualClock) -> None:
@@ -188,6 +193,21 @@ def test_a_refused_key_stops_the_batch_at_once(sim: Simulator, clock: ManualCloc
     # batch before any worker takes another ID, even one already queued to the pool.
     assert 1 <= len(sim.request_log) <= 4
     assert {entry.outcome for entry in sim.request_log} == {"401"}
+
+
+def test_close_hangs_up_every_connection_even_after_a_refused_key(sim: Simulator) -> None:
+    """The refusal's traceback keeps responses, and so their pool, alive; close() must not
+    leave their sockets to the garbage collector (late, and a ResourceWarning under load)."""
+    gc.disable()
+    try:
+        client = Client(api_key="ai_" + "Q" * 48, base_url=sim.base_url, cache=False, workers=4)
+        with pytest.raises(AuthenticationError):
+            client.fetch(sim.task_ids, progress=False)
+        assert sim.open_connections > 0  # keep-alive connections the client still holds
+        client.close()
+        wait_until_idle(sim)  # every server-side connection ended: the client hung up
+    finally:
+        gc.enable()
 
 
 def test_a_refused_key_stops_every_worker_after_the_request_it_had_in_flight() -> None:

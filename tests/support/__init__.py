@@ -2,16 +2,36 @@
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 import time
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from aitoearn_lab.simulator import Simulator
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = Path(__file__).resolve().parent / "data"
 ANCHOR = 1782993600.0  # 2026-07-02T12:00:00Z
+
+
+@contextmanager
+def sqlite_file(path: Path | str, **options: Any) -> Iterator[sqlite3.Connection]:
+    """A connection to the SQLite file at ``path``: committed, then closed, on the way out.
+
+    ``with sqlite3.connect(path)`` only commits; the connection is left to the garbage
+    collector, which Python 3.13 reports with a ResourceWarning (an error in this suite) in
+    whichever test it happens to run.
+    """
+    connection = sqlite3.connect(path, **options)
+    try:
+        with connection:
+            yield connection
+    finally:
+        connection.close()
 
 
 class RecordingSleep:

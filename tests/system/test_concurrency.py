@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -23,7 +22,8 @@ import pytest
 from aitoearn_lab import Client, read_tasks
 from aitoearn_lab.client.cache import TaskCache
 from aitoearn_lab.simulator import FaultPlan, ManualClock, Simulator
-from tests.support import ANCHOR
+from tests.support import ANCHOR, sqlite_file
+from tests.support.processes import cli_command, running
 
 
 @pytest.fixture
@@ -33,7 +33,7 @@ def big_sim() -> Iterator[Simulator]:
 
 
 def stored_keys(cache: Path) -> Counter[str]:
-    with sqlite3.connect(cache) as connection:
+    with sqlite_file(cache) as connection:
         return Counter(key for (key,) in connection.execute("SELECT key FROM responses"))
 
 
@@ -118,56 +118,46 @@ def test_several_caches_opened_at_once_on_a_new_file(tmp_path: Path) -> None:
         assert errors == []
 
 
-def fetch_process(sim: Simulator, ids_file: Path, cache: Path, out: Path) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "aitoearn_lab",
-            "fetch",
-            "--ids-file",
-            str(ids_file),
-            "--workers",
-            "16",
-            "--no-progress",
-            "-o",
-            str(out),
-        ],
-        env={
-            **os.environ,
-            "AITOEARN_API_KEY": sim.api_key,
-            "AITOEARN_BASE_URL": sim.base_url,
-            "AITOEARN_LAB_CACHE": str(cache),
-        },
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+def fetch_process(ids_file: Path, out: Path) -> list[str]:
+    return cli_command(
+        "fetch", "--ids-file", str(ids_file), "--workers", "16", "--no-progress", "-o", str(out)
     )
 
 
 def test_two_processes_fetching_into_one_cache_at_once(big_sim: Simulator, tmp_path: Path) -> None:
-    big_sim.faults = FaultPlan(latency=0.2)  # slow, until both runs are seen mid-batch
+    # Slow (each run would need 25 s), until both runs are seen mid-batch: the second starts
+    # before the first can end however busy the machine is.
+    big_sim.faults = FaultPlan(latency=0.5)
     cache = tmp_path / "shared" / "tasks.sqlite"
     ids = big_sim.task_ids[:1200]
     first_ids = tmp_path / "first.txt"
     first_ids.write_text("\n".join(ids[:800]))  # the two halves overlap by 400 IDs
     second_ids = tmp_path / "second.txt"
     second_ids.write_text("\n".join(ids[800:] + ids[400:800]))  # its own IDs first
-    runs = [
-        fetch_process(big_sim, first_ids, cache, tmp_path / "first.csv"),
-        fetch_process(big_sim, second_ids, cache, tmp_path / "second.csv"),
-    ]
-    only_first, only_second = set(ids[:400]), set(ids[800:])
-    deadline = time.monotonic() + 60
-    while True:
-        asked = set(big_sim.request_counts())
-        if asked & only_first and asked & only_second:
-            break  # both processes are fetching at this moment
-        assert all(run.poll() is None for run in runs), [run.communicate() for run in runs]
-        assert time.monotonic() < deadline
-        time.sleep(0.005)  # polling the processes' progress, not waiting out a duration
-    big_sim.faults = FaultPlan()
-    results = [run.communicate(timeout=180) for run in runs]
+    env = {
+        **os.environ,
+        "AITOEARN_API_KEY": big_sim.api_key,
+        "AITOEARN_BASE_URL": big_sim.base_url,
+        "AITOEARN_LAB_CACHE": str(cache),
+    }
+    with ExitStack() as stack:
+        runs = [
+            stack.enter_context(running(fetch_process(first_ids, tmp_path / "first.csv"), env=env)),
+            stack.enter_context(
+                running(fetch_process(second_ids, tmp_path / "second.csv"), env=env)
+            ),
+        ]
+        only_first, only_second = set(ids[:400]), set(ids[800:])
+        deadline = time.monotonic() + 120
+        while True:
+            asked = set(big_sim.request_counts())
+            if asked & only_first and asked & only_second:
+                break  # both processes are fetching at this moment
+            assert all(run.poll() is None for run in runs), [run.communicate() for run in runs]
+            assert time.monotonic() < deadline
+            time.sleep(0.005)  # polling the processes' progress, not waiting out a duration
+        big_sim.faults = FaultPlan()
+        results = [run.communicate(timeout=300) for run in runs]
     for run, (_, stderr) in zip(runs, results, strict=True):
         assert run.returncode == 0, stderr
         assert "warning" not in stderr.lower() and "locked" not in stderr, stderr
