@@ -79,6 +79,10 @@ class Holdings:
         try:
             with self.cache._using() as connection:
                 yield connection
+        except CacheError as error:
+            if "interrupted" in str(error):  # Ctrl-C during a write: SQLite stops it so
+                raise KeyboardInterrupt from None
+            raise
         except _Rebuilt:
             raise CacheError(
                 f"cache file {self.cache.path} was rebuilt while syncing", path=str(self.cache.path)
@@ -146,8 +150,8 @@ class Holdings:
             expires = None if expires_at is None else int(expires_at)
             rows.append((cache_key(scope, task_id), value, expires))
         with self._using() as connection:
-            connection.execute("BEGIN IMMEDIATE")
             try:
+                connection.execute("BEGIN IMMEDIATE")
                 connection.executemany(
                     "INSERT OR REPLACE INTO responses (key, value, expires) VALUES (?, ?, ?)", rows
                 )
@@ -157,5 +161,6 @@ class Holdings:
                 )
                 connection.execute("COMMIT")
             except BaseException:
-                connection.execute("ROLLBACK")
+                if connection.in_transaction:  # Ctrl-C may come after the COMMIT went through
+                    connection.execute("ROLLBACK")
                 raise

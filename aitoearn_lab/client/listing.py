@@ -15,11 +15,13 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import math
 import threading
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Generator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -36,8 +38,7 @@ from aitoearn_lab.errors import CacheError, ConfigurationError
 if TYPE_CHECKING:
     from aitoearn_lab.client.api import Client
 
-_MAX_PAGE_FACTOR = 3
-"""A sync asks at most this many times the pages of the first answer (plus a few): a bound."""
+_MAX_PAGE_FACTOR = 3  # a sync asks at most this many times the first answer's pages, plus 5
 
 
 @dataclass(slots=True)
@@ -225,10 +226,14 @@ class _Pager:
         ended = self._ends_here(first) or self._enough()
         while not ended and last_asked < limit:
             batch = self._next_batch(first, last_asked)
-            numbers = range(last_asked + 1, last_asked + 1 + batch)
-            for page in self._ask_many(numbers):
-                self._take(page, stats)
-                ended = ended or self._ends_here(page)
+            pages = self._ask_many(range(last_asked + 1, last_asked + 1 + batch))
+            try:
+                for page in pages:
+                    self._take(page, stats)
+                    ended = ended or self._ends_here(page)
+            except KeyboardInterrupt as interrupt:
+                self._keep_in_flight(pages, interrupt, stats)
+                raise
             last_asked += batch
             ended = ended or self._enough()
         if len(self.totals) > 1:
@@ -245,6 +250,21 @@ class _Pager:
         self.complete = ended and self.max_tasks is None
         stats.listed = len(self.found)
         return self.found
+
+    def _keep_in_flight(
+        self, pages: Generator[Page, None, None], interrupt: KeyboardInterrupt, stats: SyncStats
+    ) -> None:
+        """Ctrl-C came while a page was being stored, not while waiting for one: hand it to the
+        pages still in flight, whose answers are then stored too."""
+        if inspect.getgeneratorstate(pages) != inspect.GEN_SUSPENDED:
+            return
+        try:
+            late = pages.throw(interrupt)
+            while True:
+                self._take(late, stats)
+                late = next(pages)
+        except (KeyboardInterrupt, StopIteration):
+            pass
 
     def _next_batch(self, first: Page, last_asked: int) -> int:
         """How many pages to ask at once next: all that remain on a full first read."""
@@ -278,14 +298,22 @@ class _Pager:
         self.totals.add(page.total)
         client = self.client
         if self.holdings is not None and page.records and page.meta is not None:
+            store = functools.partial(
+                self.holdings.store_page,
+                page.records,
+                url_of=client.task_url,
+                meta=page.meta,
+                fetched_at=page.fetched_at,
+                pending_ttl=client.settings.pending_ttl,
+            )
             try:
-                self.holdings.store_page(
-                    page.records,
-                    url_of=client.task_url,
-                    meta=page.meta,
-                    fetched_at=page.fetched_at,
-                    pending_ttl=client.settings.pending_ttl,
-                )
+                store()
+            except KeyboardInterrupt:
+                try:
+                    store()  # the transaction was rolled back: store the page, then stop
+                except CacheError:
+                    self.holdings = None
+                raise
             except CacheError:
                 self.holdings = None  # the rows are still returned; only the copy on disk is lost
         before = len(self.found)
@@ -321,20 +349,30 @@ class _Pager:
             sleep=client._sleep,
         )
 
-    def _ask_many(self, numbers: range) -> Iterator[Page]:
+    def _ask_many(self, numbers: range) -> Generator[Page, None, None]:
         """Pages asked concurrently (the client's workers), yielded as they come.
 
         When a page fails, nothing more is asked, but the pages already in flight are still
-        yielded (and so stored) before the error is raised.
+        yielded (and so stored) before the error is raised. On Ctrl-C, likewise: every page
+        the server answers is yielded before the interrupt goes on.
         """
         if len(numbers) == 1:
             yield self._ask(numbers[0])
             return
+        answered: dict[int, Page] = {}  # filled by the workers: Ctrl-C may cut a submit short
+        handed: set[int] = set()
+
+        def ask(number: int) -> Page:
+            answered[number] = page = self._ask(number)
+            return page
+
         workers = min(self.client.settings.workers, len(numbers))
         pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="aitoearn-sync")
         failure: BaseException | None = None
         try:
-            pending: set[Future[Page]] = {pool.submit(self._ask, number) for number in numbers}
+            pending: set[Future[Page]] = set()
+            for number in numbers:
+                pending.add(pool.submit(ask, number))
             while pending:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
@@ -345,7 +383,14 @@ class _Pager:
                             failure = error
                             self.stop.set()
                         continue
+                    handed.add(page.number)  # as it is yielded: Ctrl-C may come at any yield
                     yield page
+        except KeyboardInterrupt:
+            # Pages already asked are answered anyway: keep them, ask nothing more, then stop.
+            self.stop.set()
+            pool.shutdown(wait=True, cancel_futures=True)
+            yield from (page for n, page in sorted(answered.items()) if n not in handed)
+            raise
         except BaseException:
             self.stop.set()
             pool.shutdown(wait=False, cancel_futures=True)

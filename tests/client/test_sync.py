@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import _thread
 import json
 import math
+import signal
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +20,7 @@ from aitoearn_lab import (
     TransportError,
     data_notes,
 )
+from aitoearn_lab.client.holdings import Holdings
 from aitoearn_lab.simulator import ManualClock, World
 from tests.support import ANCHOR, DATA, RecordingSleep
 from tests.support.listing import ListingService, arrivals
@@ -273,8 +276,6 @@ def test_a_sync_cut_short_keeps_its_pages_and_leaves_the_mark_alone(
 def test_clearing_the_cache_forgets_the_sync_mark_and_listed_ids(
     client_for: Any, service: ListingService
 ) -> None:
-    from aitoearn_lab.client.holdings import Holdings
-
     client = client_for()
     client.sync(progress=False)
     assert client._cache is not None
@@ -301,3 +302,25 @@ def test_listed_rows_carry_the_request_id_of_their_page(client_for: Any) -> None
     tasks = client_for().sync(max_tasks=1_000, progress=False)
     assert tasks["request_id"].notna().all()
     assert tasks["request_id"].nunique() == 1  # one page, one request
+
+
+def test_ctrl_c_mid_sync_keeps_every_page_the_server_answered(
+    client_for: Any, service: ListingService
+) -> None:
+    def interrupt(page: int) -> None:
+        if page == 3:
+            _thread.interrupt_main()  # as Ctrl-C would, while page 3 is in flight
+
+    # Set explicitly: the suite may run with Ctrl-C ignored, and this test needs it delivered.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        service.between_pages = interrupt
+        client = client_for(workers=2)
+        with pytest.raises(KeyboardInterrupt):
+            client.sync(progress=False)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    answered = set(service.pages_asked())
+    assert 3 in answered
+    assert client.cache_size() == 1_000 * len(answered)  # page 3's answer too
+    assert client._cache is not None and Holdings(client._cache).mark() is None
