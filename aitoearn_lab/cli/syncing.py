@@ -66,7 +66,7 @@ def sync(
       aitoearn-lab sync --since 2026-07-01 -o july.csv
     """
     from aitoearn_lab.client.api import Client
-    from aitoearn_lab.client.listing import since_seconds
+    from aitoearn_lab.client.since import since_seconds
     from aitoearn_lab.errors import ConfigurationError
     from aitoearn_lab.frame.tables import format_for_csv, output_kind, write_tasks
 

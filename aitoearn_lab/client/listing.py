@@ -24,15 +24,14 @@ import warnings
 from collections.abc import Generator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from aitoearn_lab import schema
 from aitoearn_lab.client.cache import CachedAnswer
 from aitoearn_lab.client.holdings import Holdings, SyncMark
 from aitoearn_lab.client.outcomes import Outcome
 from aitoearn_lab.client.paging import PAGE_SIZE, Page, ask_page
 from aitoearn_lab.client.session import progress_bar
+from aitoearn_lab.client.since import created_s, since_seconds
 from aitoearn_lab.errors import CacheError, ConfigurationError
 
 if TYPE_CHECKING:
@@ -78,37 +77,6 @@ class SyncStats:
         if self.failed:
             parts.append(f"{self.failed} without a usable answer")
         return ", ".join(parts) + f" in {self.elapsed_s:.1f} s"
-
-
-def since_seconds(since: Any) -> float | None:
-    """``since`` (a datetime, date, ISO string, pandas Timestamp or Unix seconds) as Unix seconds.
-
-    A time without a zone is read as UTC.
-    """
-    if since is None:
-        return None
-    if isinstance(since, int | float) and not isinstance(since, bool):
-        return float(since)
-    import pandas as pd
-
-    if isinstance(since, date) and not isinstance(since, datetime):
-        since = datetime(since.year, since.month, since.day)
-    try:
-        moment = pd.Timestamp(since)
-    except (TypeError, ValueError):
-        raise ConfigurationError(
-            f"since must be a date, a datetime or an ISO 8601 string, got {since!r}"
-        ) from None
-    if moment is pd.NaT:
-        raise ConfigurationError(f"since must be a moment, got {since!r}")
-    if moment.tzinfo is None:
-        moment = moment.tz_localize("UTC")
-    return float(moment.timestamp())
-
-
-def created_s(task_id: str) -> int:
-    """Creation time (Unix seconds) from the ObjectId; -1 for an ID that is not one."""
-    return int(task_id[:8], 16) if schema.is_well_formed_task_id(task_id) else -1
 
 
 def sync_outcomes(
@@ -361,10 +329,19 @@ class _Pager:
             return
         answered: dict[int, Page] = {}  # filled by the workers: Ctrl-C may cut a submit short
         handed: set[int] = set()
+        in_flight: set[int] = set()
+        changed = threading.Condition()
 
         def ask(number: int) -> Page:
-            answered[number] = page = self._ask(number)
-            return page
+            with changed:
+                in_flight.add(number)
+            try:
+                answered[number] = page = self._ask(number)
+                return page
+            finally:
+                with changed:
+                    in_flight.discard(number)
+                    changed.notify_all()
 
         workers = min(self.client.settings.workers, len(numbers))
         pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="aitoearn-sync")
@@ -388,7 +365,9 @@ class _Pager:
         except KeyboardInterrupt:
             # Pages already asked are answered anyway: keep them, ask nothing more, then stop.
             self.stop.set()
-            pool.shutdown(wait=True, cancel_futures=True)
+            pool.shutdown(wait=False, cancel_futures=True)
+            with changed:  # a worker whose start was cut short is not joined by the pool
+                changed.wait_for(lambda: not in_flight)
             yield from (page for n, page in sorted(answered.items()) if n not in handed)
             raise
         except BaseException:
