@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import click
 
@@ -30,27 +31,75 @@ def cache() -> None:
 @cache_scope_options
 @friendly_errors
 def cache_info(cache_path: Path | None, base_url: str | None, region: str | None) -> None:
-    """Where the cache is and how many answers it holds for this key."""
-    from aitoearn_lab.client.api import Client
+    """Where the cache is, whose answers it holds, and how many for this key and site."""
+    from aitoearn_lab.client.cache import holdings
 
-    with Client(base_url=base_url, region=region, cache=cache_path) as client:
-        click.echo(f"cache file: {client.cache_path}")
-        size = (
-            client.cache_path.stat().st_size
-            if client.cache_path and client.cache_path.exists()
-            else 0
-        )
-        click.echo(f"size: {size / 1e6:.1f} MB")
-        click.echo(f"answers for this key and site: {client.cache_size()}")
+    path, site, scope, key = _scope(cache_path, base_url, region)
+    click.echo(f"cache file: {path}")
+    size = path.stat().st_size if path.exists() else 0
+    click.echo(f"size: {size / 1e6:.1f} MB")
+    held = holdings(path)
+    mine = sum(h.answers for h in held if h.scope == scope)
+    click.echo(f"looked at: site {site}, key {key} (scope {scope})")
+    click.echo(f"answers for this key and site: {mine}")
+    if not held:
+        click.echo("the cache holds no answers yet")
+        return
+    click.echo("the cache holds:")
+    for holding in held:
+        this = "  <- this key and site" if holding.scope == scope else ""
+        click.echo(f"  {holding.site}  {_answers(holding.answers)}  (scope {holding.scope}){this}")
+    host = urlsplit(site)
+    if not mine and any(h.site == f"{host.scheme}://{host.netloc}" for h in held):
+        click.echo(f"(answers for {site} are stored under another key)")
+    elif not mine:
+        click.echo("(use --base-url or --region to look at the site you fetched from)")
 
 
 @cache.command("clear")
 @cache_scope_options
 @friendly_errors
 def cache_clear(cache_path: Path | None, base_url: str | None, region: str | None) -> None:
-    """Forget this key's stored answers (other keys' entries stay)."""
-    from aitoearn_lab.client.api import Client
+    """Forget this key's stored answers for one site (other keys' and sites' entries stay)."""
+    from aitoearn_lab.client.cache import TaskCache, holdings
 
-    with Client(base_url=base_url, region=region, cache=cache_path) as client:
-        removed = client.clear_cache()
-    click.echo(f"removed {removed} answers")
+    path, site, scope, key = _scope(cache_path, base_url, region)
+    if not path.exists():
+        removed = 0
+    else:
+        store = TaskCache(path, scope=scope)
+        try:
+            removed = store.clear()
+        finally:
+            store.close()
+    click.echo(
+        f"removed {_answers(removed)} for site {site}, key {key} (scope {scope}) from {path}"
+    )
+    others = holdings(path)
+    if others:
+        left = ", ".join(f"{h.site} {_answers(h.answers)}" for h in others)
+        click.echo(f"still in the cache: {left}")
+
+
+def _scope(
+    cache_path: Path | None, base_url: str | None, region: str | None
+) -> tuple[Path, str, str, str]:
+    """The cache file, the site, the scope and the masked key a cache command looks at."""
+    from aitoearn_lab.config import (
+        key_scope,
+        mask_key,
+        resolve_api_key,
+        resolve_base_url,
+        resolve_cache_path,
+    )
+
+    path = resolve_cache_path(cache_path)
+    if path is None:
+        raise click.UsageError("the cache is off (AITOEARN_LAB_CACHE=off); give --cache PATH")
+    site = resolve_base_url(base_url, region)
+    api_key = resolve_api_key(None)
+    return path, site, key_scope(api_key, site), mask_key(api_key)
+
+
+def _answers(count: int) -> str:
+    return "1 answer" if count == 1 else f"{count:,} answers"

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +15,7 @@ import click
 
 from aitoearn_lab.cli.options import (
     EXIT_INCOMPLETE,
+    EXIT_USAGE,
     connection_options,
     friendly_errors,
     sigterm_as_interrupt,
@@ -65,6 +68,7 @@ def fetch(
 
     if output is not None:
         output_kind(output)  # a wrong suffix is a usage error before any request, not after
+        check_writable(output)  # so is a folder that cannot be written: before 5 s of requests
     all_ids = list(ids)
     if ids_file is not None:
         try:
@@ -90,17 +94,22 @@ def fetch(
         tasks = client.fetch(all_ids, progress=not no_progress)
     stats = client.last_fetch
     if output is not None:
-        write_tasks(tasks, output)
-        click.echo(f"wrote {len(tasks)} tasks to {output}", err=True)
+        try:
+            write_tasks(tasks, output)
+        except OSError as error:  # name the user's path, not the temporary file beside it
+            click.echo(f"error: cannot write {output}: {error.strerror or error}", err=True)
+            sys.exit(EXIT_USAGE)
+        click.echo(f"wrote {plural(len(tasks), 'row')} to {output}", err=True)
     else:
         format_for_csv(tasks).to_csv(sys.stdout, index=False, lineterminator="\r\n")
-    click.echo(stats.describe(), err=True)
+    click.echo(summary_line(tasks, stats), err=True)
     odd = int(tasks["anomalies"].notna().sum())
     if odd:
-        click.echo(f"{odd} row(s) with anomalies; see the anomalies column", err=True)
+        click.echo(f"{plural(odd, 'row')} with anomalies; see the anomalies column", err=True)
     if not stats.complete:
         click.echo(
-            f"{stats.failed} ID(s) got no definitive answer; see the fetch_error column", err=True
+            f"{plural(stats.failed, 'ID')} got no definitive answer; see the fetch_error column",
+            err=True,
         )
         sys.exit(EXIT_INCOMPLETE)
 
@@ -122,3 +131,55 @@ def read_id_lines(handle: io.TextIOBase | Any) -> Iterator[str]:
         yield from (row[column].strip() for row in rows if (row.get(column) or "").strip())
         return
     yield from (line.strip() for line in lines if line.strip())
+
+
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """``1 task``, ``2 tasks``, ``0 tasks``: a count with its noun in the right number."""
+    return f"{count:,} {noun}" if count == 1 else f"{count:,} {nouns or noun + 's'}"
+
+
+def summary_line(tasks: Any, stats: Any) -> str:
+    """One line for a person: what each ID became, then where the answers came from.
+
+    Tasks, "no such task" answers, malformed IDs and failures are counted apart (the client's
+    own count of "fetched" lumps the first three together).
+    """
+    from aitoearn_lab import schema
+
+    codes = tasks["api_code"]
+    found = int((codes == schema.CODE_OK).sum())
+    unknown = int((codes == schema.CODE_INVALID_TASK_ID).sum())
+    malformed = int((codes == schema.CODE_VALIDATION_FAILED).sum())
+    outcome = [
+        plural(found, "task"),
+        f"{unknown:,} no such task",
+        plural(malformed, "malformed ID"),
+        plural(stats.failed, "failure"),
+    ]
+    sources = [f"{stats.cache_hits:,} from the cache", f"{stats.fetched:,} from the server"]
+    if stats.retries:
+        sources.append(plural(stats.retries, "retry", "retries"))
+    return (
+        f"{plural(stats.unique, 'ID')}: {', '.join(outcome)} "
+        f"({', '.join(sources)}, {stats.elapsed_s:.1f} s)"
+    )
+
+
+def check_writable(output: Path) -> None:
+    """Raise a usage error naming ``output`` when its folder cannot take a new file.
+
+    The check writes and removes a temporary file in the folder the table will go to (after
+    creating it, as writing would), so a read-only place fails before the first request.
+    """
+    folder = output.parent if str(output.parent) else Path(".")
+    try:
+        if output.is_dir():
+            raise IsADirectoryError(21, "it is a folder")
+        folder.mkdir(parents=True, exist_ok=True)
+        handle, probe = tempfile.mkstemp(prefix=f".{output.name}.", dir=folder)
+        os.close(handle)
+        os.unlink(probe)
+    except OSError as error:
+        raise click.UsageError(
+            f"cannot write the output {output}: {error.strerror or error}"
+        ) from None
