@@ -207,7 +207,7 @@ def error_signatures(df: pd.DataFrame, *, top: int = 10) -> go.Figure:
     )
     layout["barmode"] = "stack"
     layout["legend"].update(
-        {"orientation": "v", "x": 1.02, "xanchor": "left", "y": 1.0, "yanchor": "top"},
+        {"orientation": "v", "x": 1.02, "xanchor": "left", "yref": "paper", "y": 1.0},
         traceorder="normal",
     )
     layout["xaxis"] = {"title": {"text": "failed tasks"}}
