@@ -126,7 +126,6 @@ class Dashboard(Actions, widgets.VBox):
                     self.status,
                     ChartFitter(),
                 ],
-                layout={"width": "100%"},
             )
             self.add_class(BOARD_CLASS)
         self.update()
@@ -145,7 +144,9 @@ class Dashboard(Actions, widgets.VBox):
         self.date_filter = datetime_slider(self._prepared)
         self.duration_filter = duration_slider(self._prepared)
         self.reset_button = widgets.Button(
-            description="Reset filters", icon="undo", layout={"width": "auto"}
+            description="Reset filters",
+            icon="undo",
+            layout={"width": "auto", "align_self": "flex-start"},
         )
         self.active_filters = widgets.HTML().add_class("lab-active-filters")
         self.reset_button.on_click(lambda _: self.reset_filters())
@@ -154,7 +155,7 @@ class Dashboard(Actions, widgets.VBox):
         return widgets.HBox(
             [self.model_filter, self.state_filter, self.resolution_filter,
              widgets.VBox([self.date_filter, self.duration_filter, self.reset_button])],
-            layout={"flex_flow": "row wrap", "grid_gap": "8px", "width": "100%"},
+            layout={"flex_flow": "row wrap", "grid_gap": "8px"},
         )  # fmt: skip
 
     def _filters(self) -> tuple[widgets.ValueWidget, ...]:
@@ -175,7 +176,7 @@ class Dashboard(Actions, widgets.VBox):
         self._slots = [
             widgets.Box(layout={"min_height": "220px", "width": "100%"}) for _ in DASHBOARD_CHARTS
         ]
-        self.tabs = widgets.Tab(children=self._slots, layout={"width": "100%"})
+        self.tabs = widgets.Tab(children=self._slots)
         for index, chart in enumerate(DASHBOARD_CHARTS):
             self.tabs.set_title(index, chart.title)
         self.tabs.observe(self._on_tab, names="selected_index")

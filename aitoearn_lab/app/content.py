@@ -42,6 +42,7 @@ STYLE: Final = """
 <style>
 .lab-dashboard { max-width: 100%; box-sizing: border-box; }
 .lab-dashboard .lab-chart { width: 100%; flex: 1 1 auto; min-width: 0; }
+.lab-dashboard .lab-filter-date .widget-readout { min-width: 230px; max-width: none; }
 .lab-headline { display: flex; gap: 12px; flex-wrap: wrap; margin: 6px 0 10px 0; }
 .lab-kpi { border: 1px solid #e3e6ea; border-radius: 8px; padding: 8px 14px; min-width: 130px;
            background: #fafbfc; font-family: system-ui, sans-serif; }

@@ -32,9 +32,14 @@ function fit(plot) {
 
 function watch(root) {
   const seen = new WeakSet();
+  const widths = new WeakMap();
   const boxes = new ResizeObserver((entries) => {
     for (const entry of entries) {
-      if (!entry.contentRect.width) continue;
+      // Only a new width matters: a box also grows and shrinks with its chart's height while
+      // the chart is redrawn, and a resize in the middle of a redraw would disturb it.
+      const width = Math.round(entry.contentRect.width);
+      if (!width || widths.get(entry.target) === width) continue;
+      widths.set(entry.target, width);
       entry.target.querySelectorAll(".js-plotly-plot.%(chart)s").forEach(fit);
     }
   });

@@ -102,7 +102,7 @@ def errors_html(selected: pd.DataFrame, top: int = 12) -> str:
     examples = groups["example"] if "example" in groups else groups["signature"]
     body = "".join(
         "<tr>"
-        f"<td>{count:,}</td><td>{100 * share:.1f}%</td>"
+        f"<td class='lab-nowrap'>{count:,}</td><td class='lab-nowrap'>{100 * share:.1f}%</td>"
         f"{_long_cell(signature, full=example)}"
         f"<td>{html.escape(', '.join(map(str, models)))}</td>"
         f"{_time_cell(seen)}"

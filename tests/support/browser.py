@@ -229,12 +229,12 @@ def active_line(page: Any) -> str:
     return str(page.inner_text(ACTIVE))
 
 
-def wait_for_new_active_line(page: Any, old: str, timeout: float = 60_000) -> str:
-    """Wait until the active-filter line differs from ``old``; return the new line."""
+def wait_for_active_line(page: Any, text: str, timeout: float = 60_000) -> str:
+    """Wait until the active-filter line holds ``text``; return the line."""
     page.wait_for_function(
-        f"(old) => {{ const l = document.querySelector({ACTIVE!r}); "
-        "return l && l.innerText !== old; }",
-        arg=old,
+        f"(text) => {{ const l = document.querySelector({ACTIVE!r}); "
+        "return l && l.innerText.includes(text); }",
+        arg=text,
         timeout=timeout,
     )
     return active_line(page)

@@ -25,7 +25,7 @@ from tests.support.browser import (
     screenshot_dir,
     tab_titles,
     voila_server,
-    wait_for_new_active_line,
+    wait_for_active_line,
 )
 
 pytestmark = pytest.mark.browser
@@ -66,38 +66,34 @@ def exercise_dashboard(page: Any, console: Console, shots: Path, name: str) -> N
     assert len(models) >= 5
     assert page.locator(".lab-filter-model select").get_attribute("size") == str(len(models))
     page.select_option(".lab-filter-model select", models[:3])
-    line = wait_for_new_active_line(page, line)
-    assert "Model: " + ", ".join(models[:3]) in line
+    line = wait_for_active_line(page, "Model: " + ", ".join(models[:3]))
     page.select_option(".lab-filter-state select", ["succeeded", "failed"])
-    line = wait_for_new_active_line(page, line)
-    assert "State: succeeded, failed" in line
+    line = wait_for_active_line(page, "State: succeeded, failed")
     resolutions = page.locator(".lab-filter-resolution select option").all_inner_texts()
     page.select_option(".lab-filter-resolution select", resolutions[:1])
-    line = wait_for_new_active_line(page, line)
-    assert f"Resolution: {resolutions[0]}" in line
+    line = wait_for_active_line(page, f"Resolution: {resolutions[0]}")
     nudge_slider(page, ".lab-filter-date", "upper", "ArrowLeft", times=3)
-    line = wait_for_new_active_line(page, line)
-    assert "Submitted: " in line and ":00 UTC" in line
+    line = wait_for_active_line(page, "Submitted: ")
+    assert ":00 UTC" in line
     nudge_slider(page, ".lab-filter-duration", "lower", "ArrowRight", times=2)
-    line = wait_for_new_active_line(page, line)
-    assert "Length: " in line
+    line = wait_for_active_line(page, "Length: ")
+    assert "Model: " in line and "State: " in line and "Resolution: " in line
     page.screenshot(path=str(shots / f"{name}-filtered.png"), full_page=False)
     for index in range(1, len(titles)):
         open_tab(page, index)
     open_tab(page, 0)
 
     page.locator(".lab-dashboard button:has-text('Reset filters')").click()
-    line = wait_for_new_active_line(page, line)
-    assert "no filters on" in line
+    line = wait_for_active_line(page, "no filters on")
     page.select_option(".lab-filter-state select", ["failed"])  # no turnaround to draw
-    line = wait_for_new_active_line(page, line)
+    line = wait_for_active_line(page, "State: failed")
     page.wait_for_selector(".lab-chart-0 :text('Nothing to show')", timeout=60_000)
     assert page.evaluate(AXIS_TICKS, 0) == 0, "a chart with nothing to draw shows no axis"
     page.locator(".lab-chart-0").scroll_into_view_if_needed()
     page.screenshot(path=str(shots / f"{name}-small.png"), full_page=False)
 
     page.select_option(".lab-filter-model select", [])  # nothing selected at all
-    line = wait_for_new_active_line(page, line)
+    line = wait_for_active_line(page, "Model: none")
     assert "Showing 0 of" in line
     for index in range(len(titles)):
         open_tab(page, index)
@@ -110,7 +106,7 @@ def exercise_dashboard(page: Any, console: Console, shots: Path, name: str) -> N
     page.screenshot(path=str(shots / f"{name}-empty.png"), full_page=False)
 
     page.locator(".lab-dashboard button:has-text('Reset filters')").click()
-    wait_for_new_active_line(page, line)
+    wait_for_active_line(page, "no filters on")
     page.set_viewport_size({"width": 1000, "height": 900})
     page.wait_for_function(
         "() => { const p = document.querySelector('.lab-chart-0.js-plotly-plot');"
