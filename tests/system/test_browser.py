@@ -73,10 +73,12 @@ def exercise_dashboard(page: Any, console: Console, shots: Path, name: str) -> N
     page.select_option(".lab-filter-resolution select", resolutions[:1])
     line = wait_for_active_line(page, f"Resolution: {resolutions[0]}")
     nudge_slider(page, ".lab-filter-date", "upper", "ArrowLeft", times=3)
-    line = wait_for_active_line(page, "Submitted: ")
-    assert ":00 UTC" in line
+    first, last = page.inner_text(".lab-filter-date .widget-readout").split("-")
+    line = wait_for_active_line(page, f"Submitted: {first.strip()} – {last.strip()} UTC")
     nudge_slider(page, ".lab-filter-duration", "lower", "ArrowRight", times=2)
-    line = wait_for_active_line(page, "Length: ")
+    line = wait_for_active_line(
+        page, f"Length: {page.inner_text('.lab-filter-duration .widget-readout')} s"
+    )
     assert "Model: " in line and "State: " in line and "Resolution: " in line
     page.screenshot(path=str(shots / f"{name}-filtered.png"), full_page=False)
     for index in range(1, len(titles)):
