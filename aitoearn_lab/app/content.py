@@ -56,9 +56,10 @@ STYLE: Final = """
               border-radius: 4px; }
 .lab-table table { border-collapse: collapse; font: 12px system-ui, sans-serif; width: 100%; }
 .lab-table th, .lab-table td { border-bottom: 1px solid #e3e6ea; padding: 3px 8px;
-           text-align: left; vertical-align: top; overflow-wrap: anywhere; }
-.lab-table th { background: #f3f4f6; position: sticky; top: 0; white-space: nowrap; }
-.lab-table td.lab-text { min-width: 220px; max-width: 480px; }
+           text-align: left; vertical-align: top; white-space: nowrap; }
+.lab-table th { background: #f3f4f6; position: sticky; top: 0; }
+.lab-table td.lab-text { white-space: normal; overflow-wrap: anywhere; min-width: 220px;
+           max-width: 480px; }
 .lab-table td[title] { cursor: help; text-decoration: underline dotted #9aa5b1; }
 .lab-table .lab-nowrap { white-space: nowrap; }
 .lab-note, .lab-empty { font: 12px system-ui, sans-serif; color: #616e7c; margin: 4px 0; }

@@ -104,7 +104,7 @@ def errors_html(selected: pd.DataFrame, top: int = 12) -> str:
         "<tr>"
         f"<td class='lab-nowrap'>{count:,}</td><td class='lab-nowrap'>{100 * share:.1f}%</td>"
         f"{_long_cell(signature, full=example)}"
-        f"<td>{html.escape(', '.join(map(str, models)))}</td>"
+        f"<td class='lab-text'>{html.escape(', '.join(map(str, models)))}</td>"
         f"{_time_cell(seen)}"
         "</tr>"
         for count, share, signature, models, seen, example in zip(

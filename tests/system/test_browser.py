@@ -109,6 +109,15 @@ def exercise_dashboard(page: Any, console: Console, shots: Path, name: str) -> N
 
     page.locator(".lab-dashboard button:has-text('Reset filters')").click()
     wait_for_active_line(page, "no filters on")
+    cut = page.evaluate(
+        "() => Array.from(document.querySelectorAll('.lab-dashboard button'))"
+        ".filter(b => b.scrollWidth > b.clientWidth + 1).map(b => b.innerText)"
+    )
+    assert cut == [], f"button labels cut off: {cut}"
+    refresh = page.locator(".lab-dashboard button:has-text('Refresh unfinished')")
+    if refresh.count():  # new choices may come with the answers: the lists are renewed
+        refresh.click()
+        page.wait_for_selector(".lab-status :text('Asked again')", timeout=120_000)
     page.set_viewport_size({"width": 1000, "height": 900})
     page.wait_for_function(
         "() => { const p = document.querySelector('.lab-chart-0.js-plotly-plot');"
