@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -34,13 +35,13 @@ def cache_info(cache_path: Path | None, base_url: str | None, region: str | None
     """Where the cache is, whose answers it holds, and how many for this key and site."""
     from aitoearn_lab.client.cache import holdings
 
-    path, site, scope, key = _scope(cache_path, base_url, region)
+    path, site, scope, key = _scope(cache_path, base_url, region, key_needed=False)
     click.echo(f"cache file: {path}")
     size = path.stat().st_size if path.exists() else 0
-    click.echo(f"size: {size / 1e6:.1f} MB")
+    click.echo(f"size: {size / 1e6:.1f} MB" if size >= 1e6 else f"size: {size / 1e3:.0f} kB")
     held = holdings(path)
     mine = sum(h.answers for h in held if h.scope == scope)
-    click.echo(f"looked at: site {site}, key {key} (scope {scope})")
+    click.echo(f"looked at: site {site}, key {key}" + (f" (scope {scope})" if scope else ""))
     click.echo(f"answers for this key and site: {mine}")
     if not held:
         click.echo("the cache holds no answers yet")
@@ -82,10 +83,15 @@ def cache_clear(cache_path: Path | None, base_url: str | None, region: str | Non
 
 
 def _scope(
-    cache_path: Path | None, base_url: str | None, region: str | None
+    cache_path: Path | None, base_url: str | None, region: str | None, *, key_needed: bool = True
 ) -> tuple[Path, str, str, str]:
-    """The cache file, the site, the scope and the masked key a cache command looks at."""
+    """The cache file, the site, the scope and the masked key a cache command looks at.
+
+    Without a key (and ``key_needed`` false) the scope is empty: no answers are this key's, but
+    the file's sites can still be listed.
+    """
     from aitoearn_lab.config import (
+        ENV_API_KEY,
         key_scope,
         mask_key,
         resolve_api_key,
@@ -97,6 +103,8 @@ def _scope(
     if path is None:
         raise click.UsageError("the cache is off (AITOEARN_LAB_CACHE=off); give --cache PATH")
     site = resolve_base_url(base_url, region)
+    if not key_needed and not (os.environ.get(ENV_API_KEY) or "").strip():
+        return path, site, "", f"none ({ENV_API_KEY} is not set)"
     api_key = resolve_api_key(None)
     return path, site, key_scope(api_key, site), mask_key(api_key)
 

@@ -272,3 +272,14 @@ def test_report_prints_the_same_data_notes_as_the_demo(
         line[len("note: ") :] for line in result.stdout.splitlines() if line.startswith("note: ")
     ]
     assert len(printed) == len(notes)
+
+
+def test_cache_info_without_a_key_still_lists_the_sites(
+    runner: CliRunner, sim: Simulator, tmp_path: Path
+) -> None:
+    runner.invoke(cli, ["fetch", *sim.task_ids[:2], "-o", str(tmp_path / "t.csv"), "--no-progress"])
+    info = runner.invoke(cli, ["cache", "info"], env={"AITOEARN_API_KEY": ""})
+    assert info.exit_code == 0, info.output
+    assert "AITOEARN_API_KEY is not set" in info.output
+    assert "answers for this key and site: 0" in info.output
+    assert f"{sim.base_url}  2 answers" in info.output
