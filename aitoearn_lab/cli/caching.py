@@ -33,10 +33,12 @@ def cache() -> None:
 @friendly_errors
 def cache_info(cache_path: Path | None, base_url: str | None, region: str | None) -> None:
     """Where the cache is, whose answers it holds, and how many for this key and site."""
-    from aitoearn_lab.client.cache import holdings
+    from aitoearn_lab.client.cache import TaskCache, holdings
 
     path, site, scope, key = _scope(cache_path, base_url, region, key_needed=False)
     click.echo(f"cache file: {path}")
+    if path.exists():  # a folder, a locked or unreadable file: one clear error, as for fetch
+        TaskCache(path, scope=scope or "none").close()
     size = path.stat().st_size if path.exists() else 0
     click.echo(f"size: {size / 1e6:.1f} MB" if size >= 1e6 else f"size: {size / 1e3:.0f} kB")
     held = holdings(path)

@@ -20,6 +20,7 @@ from aitoearn_lab.cli.options import (
     friendly_errors,
     sigterm_as_interrupt,
 )
+from aitoearn_lab.errors import ConfigurationError
 
 ID_COLUMNS = ("taskId", "task_id", "id")
 
@@ -68,7 +69,6 @@ def fetch(
 
     if output is not None:
         output_kind(output)  # a wrong suffix is a usage error before any request, not after
-        check_writable(output)  # so is a folder that cannot be written: before 5 s of requests
     all_ids = list(ids)
     if ids_file is not None:
         try:
@@ -91,6 +91,8 @@ def fetch(
         max_retries=max_retries,
     )
     with client, sigterm_as_interrupt():
+        if output is not None:  # the cache is open and fine; the output is checked next,
+            check_writable(output)  # still before the first request (not after 5 s of them)
         tasks = client.fetch(all_ids, progress=not no_progress)
     stats = client.last_fetch
     if output is not None:
@@ -156,7 +158,7 @@ def summary_line(tasks: Any, stats: Any) -> str:
         plural(malformed, "malformed ID"),
         plural(stats.failed, "failure"),
     ]
-    sources = [f"{stats.cache_hits:,} from the cache", f"{stats.fetched:,} from the server"]
+    sources = [f"{stats.cache_hits:,} from cache", f"{stats.fetched:,} from the server"]
     if stats.retries:
         sources.append(plural(stats.retries, "retry", "retries"))
     return (
@@ -166,7 +168,7 @@ def summary_line(tasks: Any, stats: Any) -> str:
 
 
 def check_writable(output: Path) -> None:
-    """Raise a usage error naming ``output`` when its folder cannot take a new file.
+    """Raise :class:`ConfigurationError` naming ``output`` when its folder cannot take a file.
 
     The check writes and removes a temporary file in the folder the table will go to (after
     creating it, as writing would), so a read-only place fails before the first request.
@@ -179,7 +181,7 @@ def check_writable(output: Path) -> None:
         handle, probe = tempfile.mkstemp(prefix=f".{output.name}.", dir=folder)
         os.close(handle)
         os.unlink(probe)
-    except OSError as error:
-        raise click.UsageError(
+    except OSError as error:  # one line, as for every other bad option: "error: ..."
+        raise ConfigurationError(
             f"cannot write the output {output}: {error.strerror or error}"
         ) from None

@@ -339,7 +339,10 @@ def holdings(path: str | Path) -> list[Holding]:
     path = Path(path)
     if not path.exists():
         return []
-    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=DEFAULT_LOCK_TIMEOUT)
+    try:
+        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=DEFAULT_LOCK_TIMEOUT)
+    except sqlite3.Error:
+        return []
     try:
         rows = connection.execute(
             "SELECT substr(key, 10, instr(substr(key, 10), ':') - 1) AS scope, COUNT(*), MIN(key)"
@@ -351,7 +354,7 @@ def holdings(path: str | Path) -> list[Holding]:
                 "SELECT value FROM responses WHERE key = ?", (first,)
             ).fetchone()
             found.append(Holding(scope, _site_of(value), int(count)))
-    except sqlite3.DatabaseError:
+    except sqlite3.Error:
         return []
     finally:
         connection.close()
