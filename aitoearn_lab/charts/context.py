@@ -219,7 +219,14 @@ def error_signatures(df: pd.DataFrame, *, top: int = 10) -> go.Figure:
     )
     layout["barmode"] = "stack"
     layout["legend"].update(
-        {"orientation": "v", "x": 1.02, "xanchor": "left", "yref": "paper", "y": 1.0},
+        {
+            "orientation": "v",
+            "x": 1.02,
+            "xanchor": "left",
+            "yref": "paper",
+            "y": 1.0,
+            "yanchor": "top",
+        },
         traceorder="normal",
     )
     layout["xaxis"] = {"title": {"text": "failed tasks"}}
