@@ -11,10 +11,8 @@ made in controls.py, the charts listed in :mod:`aitoearn_lab.charts.registry`.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -23,23 +21,24 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from aitoearn_lab.app.actions import Actions
 from aitoearn_lab.app.content import NO_ANSWER as NO_ANSWER  # re-exported
 from aitoearn_lab.app.content import (
     STYLE,
     PreparedTasks,
+    active_filters_html,
     chosen_mask,
+    chosen_text,
     errors_html,
     headline_html,
-    merge_refreshed,
     tasks_html,
 )
 from aitoearn_lab.app.content import TABLE_COLUMNS as TABLE_COLUMNS  # re-exported
 from aitoearn_lab.app.content import UNSPECIFIED as UNSPECIFIED  # re-exported
-from aitoearn_lab.app.controls import date_slider, duration_slider, multi_choice, renew
+from aitoearn_lab.app.controls import datetime_slider, duration_slider, multi_choice
 from aitoearn_lab.app.figures import replace_figure
+from aitoearn_lab.app.fit import BOARD_CLASS, CHART_CLASS, CHART_CONFIG, ChartFitter
 from aitoearn_lab.charts.registry import DASHBOARD_CHARTS
-from aitoearn_lab.errors import AiToEarnError
-from aitoearn_lab.metrics.failures import error_groups
 from aitoearn_lab.metrics.overview import Headline, headline
 
 if TYPE_CHECKING:
@@ -48,7 +47,7 @@ if TYPE_CHECKING:
 ChartMaker = Callable[[pd.DataFrame], go.Figure]
 
 CHART_TABS: Final[tuple[tuple[str, ChartMaker], ...]] = tuple(
-    (chart.title, chart.function) for chart in DASHBOARD_CHARTS
+    (chart.title, chart.draw) for chart in DASHBOARD_CHARTS
 )
 """Tab title and chart function, in display order (from :mod:`aitoearn_lab.charts.registry`)."""
 
@@ -57,7 +56,7 @@ def dashboard(
     tasks: pd.DataFrame,
     *,
     client: Client | None = None,
-    export_dir: str | Path = "exports",
+    export_dir: str | Path | None = None,
     table_rows: int = 200,
 ) -> Dashboard:
     """An interactive dashboard of a tasks DataFrame.
@@ -69,7 +68,8 @@ def dashboard(
     client
         When given, a "Refresh" button asks it again for the tasks that have not finished.
     export_dir
-        Where "Export CSV" writes the filtered tasks and their summaries.
+        The folder "Export CSV" offers (the user may type another): by default ``exports``
+        in the current working directory, as it is when the button is pressed.
     table_rows
         How many of the filtered tasks the table shows (newest first).
 
@@ -82,14 +82,20 @@ def dashboard(
     --------
     >>> dashboard(tasks, client=client)  # doctest: +SKIP
     """
-    return Dashboard(tasks, client=client, export_dir=Path(export_dir), table_rows=table_rows)
+    folder = None if export_dir is None else Path(export_dir)
+    return Dashboard(tasks, client=client, export_dir=folder, table_rows=table_rows)
 
 
-class Dashboard(widgets.VBox):
+class Dashboard(Actions, widgets.VBox):
     """The dashboard widget; see :func:`dashboard`."""
 
     def __init__(
-        self, tasks: pd.DataFrame, *, client: Client | None, export_dir: Path, table_rows: int
+        self,
+        tasks: pd.DataFrame,
+        *,
+        client: Client | None,
+        export_dir: Path | None,
+        table_rows: int,
     ) -> None:
         _check_columns(tasks)
         self.client = client
@@ -109,6 +115,7 @@ class Dashboard(widgets.VBox):
                 [
                     widgets.HTML(STYLE + "<h3 style='margin:4px 0'>AiToEarn tasks</h3>"),
                     filters,
+                    self.active_filters,
                     self.headline,
                     charts,
                     widgets.HTML("<h4 style='margin:10px 0 4px'>Why tasks fail</h4>"),
@@ -117,8 +124,10 @@ class Dashboard(widgets.VBox):
                     self.task_table,
                     actions,
                     self.status,
-                ]
+                    ChartFitter(),
+                ],
             )
+            self.add_class(BOARD_CLASS)
         self.update()
 
     def _take(self, tasks: pd.DataFrame) -> None:
@@ -132,9 +141,14 @@ class Dashboard(widgets.VBox):
         self.resolution_filter = multi_choice(
             "Resolution", self._prepared.resolutions, "lab-filter-resolution"
         )
-        self.date_filter = date_slider(self._prepared)
+        self.date_filter = datetime_slider(self._prepared)
         self.duration_filter = duration_slider(self._prepared)
-        self.reset_button = widgets.Button(description="Reset filters", icon="undo")
+        self.reset_button = widgets.Button(
+            description="Reset filters",
+            icon="undo",
+            layout={"width": "auto", "align_self": "flex-start"},
+        )
+        self.active_filters = widgets.HTML().add_class("lab-active-filters")
         self.reset_button.on_click(lambda _: self.reset_filters())
         for control in self._filters():
             control.observe(self._on_filter, names="value")
@@ -159,7 +173,9 @@ class Dashboard(widgets.VBox):
         # Each FigureWidget carries plotly.js (about 5 MB) to the browser, and the front end gives
         # a widget two seconds to start: so a chart's widget is made when its tab first opens.
         self.figures: list[go.FigureWidget | None] = [None] * len(DASHBOARD_CHARTS)
-        self._slots = [widgets.Box(layout={"min_height": "420px"}) for _ in DASHBOARD_CHARTS]
+        self._slots = [
+            widgets.Box(layout={"min_height": "220px", "width": "100%"}) for _ in DASHBOARD_CHARTS
+        ]
         self.tabs = widgets.Tab(children=self._slots)
         for index, chart in enumerate(DASHBOARD_CHARTS):
             self.tabs.set_title(index, chart.title)
@@ -167,25 +183,6 @@ class Dashboard(widgets.VBox):
         self.error_table = widgets.HTML().add_class("lab-table")
         self.task_table = widgets.HTML().add_class("lab-table")
         return self.tabs
-
-    def _make_actions(self, client: Client | None) -> widgets.HBox:
-        self.export_button = widgets.Button(
-            description="Export CSV", icon="download", button_style="primary"
-        )
-        self.export_button.on_click(lambda _: self._export_clicked())
-        self.status = widgets.HTML().add_class("lab-status")
-        actions: list[widgets.Widget] = [self.export_button]
-        self.refresh_button: widgets.Button | None = None
-        self.progress: widgets.IntProgress | None = None
-        if client is not None:
-            self.refresh_button = widgets.Button(description="Refresh unfinished", icon="refresh")
-            self.refresh_button.on_click(lambda _: self._refresh_clicked())
-            self.progress = widgets.IntProgress(
-                value=0, min=0, max=1, description="",
-                layout={"width": "220px", "visibility": "hidden"},
-            )  # fmt: skip
-            actions += [self.refresh_button, self.progress]
-        return widgets.HBox(actions)
 
     @contextmanager
     def _holding_events(self) -> Iterator[None]:
@@ -230,14 +227,32 @@ class Dashboard(widgets.VBox):
         mask &= chosen_mask(
             prepared.resolution_codes, prepared.resolutions, self.resolution_filter.value
         )
-        if len(self.date_filter.options) > 1:
-            first, last = self.date_filter.index
-            days = [value for _, value in self.date_filter.options]
-            mask &= (prepared.days >= days[first]) & (prepared.days <= days[last])
+        if len(self.date_filter.options) > 1 and self._date_narrowed():
+            first, last = self.date_filter.value
+            mask &= (prepared.hours >= first) & (prepared.hours <= last)
         low, high = self.duration_filter.value
         if (low, high) != (self.duration_filter.min, self.duration_filter.max):
             mask &= (prepared.durations >= low) & (prepared.durations <= high)
         return mask
+
+    def _date_narrowed(self) -> bool:
+        return tuple(self.date_filter.index) != (0, len(self.date_filter.options) - 1)
+
+    def active_filter_parts(self) -> list[tuple[str, str]]:
+        """(filter, what it keeps) for every filter that leaves something out."""
+        parts = [
+            (control.description, chosen_text(control.value, control.options))
+            for control in (self.model_filter, self.state_filter, self.resolution_filter)
+            if set(control.value) != set(control.options)
+        ]
+        if self._date_narrowed():
+            first, last = self.date_filter.index
+            labels = [label for label, _ in self.date_filter.options]
+            parts.append(("Submitted", f"{labels[first]} – {labels[last]} UTC"))
+        low, high = self.duration_filter.value
+        if (low, high) != (self.duration_filter.min, self.duration_filter.max):
+            parts.append(("Length", f"{low:g} – {high:g} s"))
+        return parts
 
     # --- drawing --------------------------------------------------------------------------------
 
@@ -261,8 +276,11 @@ class Dashboard(widgets.VBox):
         self.headline.value = headline_html(
             selected, len(self._tasks), figures=self.headline_figures
         )
+        self.active_filters.value = active_filters_html(
+            self.active_filter_parts(), len(selected), len(self._tasks)
+        )
         self.error_table.value = errors_html(selected)
-        self.task_table.value = tasks_html(selected, self.table_rows)
+        self.task_table.value = tasks_html(selected, self.table_rows, source=self._tasks)
 
     def _draw(self, index: int, selected: pd.DataFrame | None = None) -> None:
         frame = self._selection() if selected is None else selected
@@ -270,9 +288,9 @@ class Dashboard(widgets.VBox):
         widget = self.figures[index]
         if widget is None:
             # The layout goes in the constructor: Voila leaves a FigureWidget blank otherwise.
-            widget = go.FigureWidget(data=figure.data, layout=figure.layout).add_class(
-                f"lab-chart-{index}"
-            )
+            widget = go.FigureWidget(data=figure.data, layout=figure.layout)
+            widget._config = CHART_CONFIG  # responsive: ChartFitter resizes it with its box
+            widget.add_class(CHART_CLASS).add_class(f"lab-chart-{index}")
             self.figures[index] = widget
             self._slots[index].children = (widget,)
         else:
@@ -299,93 +317,6 @@ class Dashboard(widgets.VBox):
         index = change["new"]
         if index is not None and index in self._stale:
             self._draw(index)
-
-    # --- actions --------------------------------------------------------------------------------
-
-    def export(self, directory: str | Path | None = None) -> list[Path]:
-        """Write the filtered tasks and their summaries as CSV files; return their paths."""
-        from aitoearn_lab.frame.tables import write_csv, write_tasks
-        from aitoearn_lab.metrics.summary import summarize
-
-        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-        target = (
-            Path(directory) if directory is not None else self.export_dir / f"dashboard-{stamp}"
-        )
-        target.mkdir(parents=True, exist_ok=True)
-        selected = self.filtered
-        return [
-            write_tasks(selected, target / "tasks.csv"),
-            write_csv(summarize(selected), target / "by_model.csv", index=True),
-            write_csv(error_groups(selected), target / "errors.csv"),
-        ]
-
-    def _export_clicked(self) -> None:
-        try:
-            paths = self.export()
-        except OSError as error:
-            self.status.value = (
-                f"<span style='color:#b42318'>Export failed: {html.escape(str(error))}</span>"
-            )
-            return
-        listing = ", ".join(html.escape(str(path)) for path in paths)
-        self.status.value = f"Exported {int(self._mask.sum()):,} tasks: {listing}"
-
-    def refresh(self, *, chunk: int = 64) -> int:
-        """Ask the client again for every task that has not finished; return how many were asked.
-
-        Filter changes wait until the refresh ends; if it fails, the tasks stay as they were, the
-        error propagates and the filters work as before.
-        """
-        if self.client is None:
-            raise RuntimeError("this dashboard has no client; pass client= to dashboard()")
-        unfinished = self._tasks.loc[~self._tasks["is_terminal"], "task_id"].dropna().tolist()
-        with self._holding_events(), self._showing_progress(len(unfinished)):
-            fresh = self._fetch_again(unfinished, chunk)
-            if fresh is not None:
-                self._take(merge_refreshed(self._tasks, fresh))
-                renew(self.model_filter, self._prepared.models)  # choices may come or go
-                renew(self.state_filter, self._prepared.states)
-                renew(self.resolution_filter, self._prepared.resolutions)
-        done = int(self._tasks["is_terminal"].sum())
-        self.status.value = (
-            f"Asked again for {len(unfinished):,} unfinished tasks; "
-            f"{done:,} of {len(self._tasks):,} have finished."
-        )
-        self.update()
-        return len(unfinished)
-
-    def _fetch_again(self, task_ids: list[str], chunk: int) -> pd.DataFrame | None:
-        assert self.client is not None
-        parts = []
-        for start in range(0, len(task_ids), chunk):
-            parts.append(
-                self.client.fetch(task_ids[start : start + chunk], progress=False, refresh=True)
-            )
-            if self.progress is not None:
-                self.progress.value = min(start + chunk, len(task_ids))
-        return pd.concat(parts, ignore_index=True) if parts else None
-
-    @contextmanager
-    def _showing_progress(self, total: int) -> Iterator[None]:
-        progress = self.progress
-        if progress is None:
-            yield
-            return
-        progress.max = max(total, 1)
-        progress.value = 0
-        progress.layout.visibility = "visible"
-        try:
-            yield
-        finally:
-            progress.layout.visibility = "hidden"
-
-    def _refresh_clicked(self) -> None:
-        try:
-            self.refresh()
-        except AiToEarnError as error:
-            self.status.value = (
-                f"<span style='color:#b42318'>Refresh failed: {html.escape(str(error))}</span>"
-            )
 
 
 def _check_columns(tasks: pd.DataFrame) -> None:

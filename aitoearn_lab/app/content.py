@@ -10,26 +10,17 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
+from aitoearn_lab.app.tables import TABLE_COLUMNS as TABLE_COLUMNS  # re-exported
+from aitoearn_lab.app.tables import errors_html as errors_html  # re-exported
+from aitoearn_lab.app.tables import tasks_html as tasks_html  # re-exported
 from aitoearn_lab.charts.style import seconds_text
 from aitoearn_lab.frame.build import CATEGORY_COLUMNS
-from aitoearn_lab.metrics.failures import error_groups
 from aitoearn_lab.metrics.overview import Headline, headline
 from aitoearn_lab.schema import STATES
 
 NO_ANSWER: Final = "no answer"
 """The state filter's name for rows whose fetch failed (they have no state)."""
 UNSPECIFIED: Final = "unspecified"
-TABLE_COLUMNS: Final = (
-    "task_id",
-    "model",
-    "state",
-    "submitted_at",
-    "total_s",
-    "input_resolution",
-    "input_duration",
-    "error_message",
-    "input_prompt",
-)
 _VIEW_COLUMNS: Final = (
     "task_id",
     "model",
@@ -49,15 +40,30 @@ _VIEW_COLUMNS: Final = (
 kept, and the others (URLs, IDs, input lists) would cost more than the arithmetic of all charts."""
 STYLE: Final = """
 <style>
+.lab-dashboard { max-width: 100%; box-sizing: border-box; }
+.lab-dashboard .lab-chart { width: 100%; flex: 1 1 auto; min-width: 0; }
+.lab-dashboard .lab-filter-date .widget-readout { min-width: 230px; max-width: none; }
 .lab-headline { display: flex; gap: 12px; flex-wrap: wrap; margin: 6px 0 10px 0; }
 .lab-kpi { border: 1px solid #e3e6ea; border-radius: 8px; padding: 8px 14px; min-width: 130px;
            background: #fafbfc; font-family: system-ui, sans-serif; }
 .lab-kpi-value { font-size: 22px; font-weight: 600; color: #1f2933; }
 .lab-kpi-label { font-size: 12px; color: #616e7c; }
-.lab-table table { border-collapse: collapse; font: 12px system-ui, sans-serif; }
-.lab-table th, .lab-table td { border-bottom: 1px solid #e3e6ea; padding: 3px 8px; text-align: left;
-           max-width: 420px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
-.lab-table th { background: #f3f4f6; }
+.lab-active { font: 13px system-ui, sans-serif; color: #1f2933; background: #f3f6fa;
+              border-left: 3px solid #4e79a7; padding: 5px 10px; margin: 4px 0; }
+.lab-active b { font-weight: 600; }
+.lab-table { width: 100%; max-width: 100%; }
+.lab-scroll { max-width: 100%; max-height: 520px; overflow: auto; border: 1px solid #e3e6ea;
+              border-radius: 4px; }
+.lab-table table { border-collapse: collapse; font: 12px system-ui, sans-serif; width: 100%; }
+.lab-table th, .lab-table td { border-bottom: 1px solid #e3e6ea; padding: 3px 8px;
+           text-align: left; vertical-align: top; white-space: nowrap; }
+.lab-table th { background: #f3f4f6; position: sticky; top: 0; }
+.lab-table td.lab-text { white-space: normal; overflow-wrap: anywhere; min-width: 220px;
+           max-width: 480px; }
+.lab-table td[title] { cursor: help; text-decoration: underline dotted #9aa5b1; }
+.lab-table .lab-nowrap { white-space: nowrap; }
+.lab-note, .lab-empty { font: 12px system-ui, sans-serif; color: #616e7c; margin: 4px 0; }
+.lab-empty { font-size: 14px; color: #3e4c59; }
 </style>
 """
 
@@ -70,7 +76,8 @@ class PreparedTasks:
     models: list[str]
     state_codes: np.ndarray
     states: list[str]
-    days: np.ndarray
+    hours: np.ndarray
+    """Submission time in whole hours since 1970 (the date-time filter's unit); missing: min."""
     resolution_codes: np.ndarray
     resolutions: list[str]
     durations: np.ndarray
@@ -87,8 +94,8 @@ class PreparedTasks:
         )
         resolution_codes, resolutions = _codes(resolution)
         stamps = tasks["submitted_at"].to_numpy(dtype="datetime64[ms]")
-        days = stamps.astype("datetime64[D]").astype(np.int64)
-        days[np.isnat(stamps)] = np.iinfo(np.int64).min
+        hours = stamps.astype("datetime64[h]").astype(np.int64)
+        hours[np.isnat(stamps)] = np.iinfo(np.int64).min
         durations = tasks["input_duration"].to_numpy(dtype=float)
         view = tasks[[name for name in _VIEW_COLUMNS if name in tasks.columns]]
         return cls(
@@ -96,7 +103,7 @@ class PreparedTasks:
             models,
             state_codes,
             states,
-            days,
+            hours,
             resolution_codes,
             resolutions,
             durations,
@@ -156,45 +163,6 @@ def _seconds(value: float) -> str:
     return "–" if np.isnan(value) else seconds_text(value)
 
 
-def errors_html(selected: pd.DataFrame, top: int = 12) -> str:
-    """The ``top`` error signatures of the selection, as a table."""
-    groups = error_groups(selected).head(top)
-    if groups.empty:
-        return "<p>No failed tasks in this selection.</p>"
-    table = pd.DataFrame(
-        {
-            "count": groups["count"],
-            "share": (100 * groups["share"]).round(1).astype(str) + "%",
-            "signature": groups["signature"],
-            "models": groups["models"].map(lambda models: ", ".join(map(str, models))),
-            "last seen": groups["last_seen"].dt.strftime("%Y-%m-%d %H:%M"),
-        }
-    )
-    return table.to_html(index=False, escape=True, border=0)
-
-
-def tasks_html(selected: pd.DataFrame, rows: int) -> str:
-    """The newest ``rows`` tasks of the selection, as a table."""
-    if selected.empty:
-        return "<p>No tasks match the filters.</p>"
-    # Sorting one column and picking the rows shown costs far less than sorting the whole frame;
-    # the order is that of ``selected.sort_values("submitted_at", ...)``, ties included.
-    submitted = selected["submitted_at"].reset_index(drop=True)
-    newest = submitted.sort_values(ascending=False, na_position="last").index[:rows]
-    table = selected[list(TABLE_COLUMNS)].iloc[newest].copy()
-    table["submitted_at"] = table["submitted_at"].dt.strftime("%Y-%m-%d %H:%M:%S")
-    table["total_s"] = table["total_s"].round(1)
-    table["input_prompt"] = (
-        table["input_prompt"]
-        .astype(object)
-        .map(lambda text: text if not isinstance(text, str) or len(text) < 80 else text[:79] + "…")
-    )
-    shown = (
-        f"<p style='font-size:12px;color:#616e7c'>Showing {len(table):,} of {len(selected):,}.</p>"
-    )
-    return shown + table.to_html(index=False, escape=True, border=0, na_rep="")
-
-
 def merge_refreshed(old: pd.DataFrame, fresh: pd.DataFrame) -> pd.DataFrame:
     """``old`` with the rows of ``fresh`` in place of those with the same task ID, order kept."""
     kept = old[~old["task_id"].isin(fresh["task_id"])]
@@ -205,3 +173,25 @@ def merge_refreshed(old: pd.DataFrame, fresh: pd.DataFrame) -> pd.DataFrame:
     for name in CATEGORY_COLUMNS:  # concat of differing categories falls back to plain values
         combined[name] = combined[name].astype(old[name].dtype if name == "state" else "category")
     return combined
+
+
+def active_filters_html(parts: Sequence[tuple[str, str]], shown: int, total: int) -> str:
+    """The line that says which filters are on: ``Showing 120 of 1,500 tasks · Model: veo``.
+
+    ``parts`` are (filter name, what it keeps) for the filters that leave something out.
+    """
+    count = f"Showing {shown:,} of {total:,} tasks"
+    if not parts:
+        return f"<div class='lab-active'>{count} · no filters on</div>"
+    listed = " · ".join(f"<b>{html.escape(name)}</b>: {html.escape(text)}" for name, text in parts)
+    return f"<div class='lab-active'>{count} · {listed}</div>"
+
+
+def chosen_text(chosen: Sequence[str], options: Sequence[str], *, limit: int = 3) -> str:
+    """What a choice list keeps, in a few words: ``none``, ``a, b`` or ``a, b, c and 4 more``."""
+    if not chosen:
+        return "none"
+    kept = [label for label in options if label in set(chosen)]
+    if len(kept) <= limit:
+        return ", ".join(kept)
+    return f"{', '.join(kept[:limit])} and {len(kept) - limit} more"

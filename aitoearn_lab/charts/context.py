@@ -118,6 +118,10 @@ def render_heatmap(df: pd.DataFrame) -> go.Figure:
     for code in seen:
         rank_of[code] = models.index(str(model_names[code]))
     rank = rank_of[model_codes]
+    # Shown first: the model with the most succeeded tasks. "All models" mixes models whose
+    # render times differ tenfold, so its cells say more about the mix than about an input.
+    counts = np.bincount(rank[model_codes >= 0], minlength=len(models))
+    shown = 1 + int(np.argmax(counts[1:])) if len(models) > 1 else 0
     data: list[dict[str, Any]] = []
     for position, model in enumerate(models):
         chosen = slice(None) if model is None else rank == position
@@ -136,15 +140,15 @@ def render_heatmap(df: pd.DataFrame) -> go.Figure:
                 "customdata": size,
                 "colorscale": _colorscale("YlGnBu"),
                 "colorbar": {"title": {"text": "median<br>render (s)"}},
-                "name": "all models" if model is None else label(model),
-                "visible": position == 0,
+                "name": "all models (mixed)" if model is None else label(model),
+                "visible": position == shown,
                 "hovertemplate": "%{x}, %{y}: median render %{text} over %{customdata:,} "
                 "tasks<extra></extra>",
             }
         )
     buttons = [
         {
-            "label": "all models" if model is None else label(model),
+            "label": "all models (mixed)" if model is None else label(model),
             "method": "update",
             "args": [{"visible": [i == position for i in range(len(models))]}],
         }
@@ -152,11 +156,19 @@ def render_heatmap(df: pd.DataFrame) -> go.Figure:
     ]
     layout = base_layout(
         "Median render time by requested duration and resolution",
-        subtitle="succeeded tasks · “not set”: the model's default · pick a model in the menu",
+        subtitle=f"succeeded tasks of {label(models[shown]) if shown else 'all models'} · "
+        "“not set”: the model's default · pick another model in the menu",
         height=max(320, 140 + 48 * len(resolutions)),
     )
     layout["updatemenus"] = [
-        {"buttons": buttons, "x": 1.0, "xanchor": "right", "y": 1.18, "yanchor": "top"}
+        {
+            "buttons": buttons,
+            "active": shown,
+            "x": 1.0,
+            "xanchor": "right",
+            "y": 1.18,
+            "yanchor": "top",
+        }
     ]
     layout["xaxis"] = {"title": {"text": "requested video duration"}, "type": "category"}
     layout["yaxis"] = {"title": {"text": "resolution"}, "type": "category"}
@@ -207,7 +219,14 @@ def error_signatures(df: pd.DataFrame, *, top: int = 10) -> go.Figure:
     )
     layout["barmode"] = "stack"
     layout["legend"].update(
-        {"orientation": "v", "x": 1.02, "xanchor": "left", "y": 1.0, "yanchor": "top"},
+        {
+            "orientation": "v",
+            "x": 1.02,
+            "xanchor": "left",
+            "yref": "paper",
+            "y": 1.0,
+            "yanchor": "top",
+        },
         traceorder="normal",
     )
     layout["xaxis"] = {"title": {"text": "failed tasks"}}

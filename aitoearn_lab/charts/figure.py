@@ -43,6 +43,9 @@ def build_figure(
         The same figure ``go.Figure(data, layout)`` with ``template="plotly_white"`` would give;
         further edits (``update_layout``, ``update_traces``) are validated as usual.
     """
+    for name, axis in layout.items():
+        if name.startswith(("xaxis", "yaxis")) and isinstance(axis, dict):
+            axis.setdefault("automargin", True)  # long tick labels push the margin, never clip
     whole = {"data": data, "layout": {**layout, "template": template()}}
     if grid is not None:
         whole.update({key: grid[key] for key in _GRID_KEYS})

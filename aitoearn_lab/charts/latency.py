@@ -146,7 +146,9 @@ def latency_ecdf(
         subtitle="read across at 50% for the median, at 95% for the slow tail",
         height=460,
     )
-    layout["legend"].update({"orientation": "v", "y": 0.02, "yanchor": "bottom", "x": 0.99})
+    layout["legend"].update(  # beside the curves, outside the plot: never over a curve
+        {"orientation": "v", "yref": "paper", "y": 1.0, "yanchor": "top", "x": 1.02}
+    )
     layout["shapes"] = [
         {
             "type": "line",

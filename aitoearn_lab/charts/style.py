@@ -110,16 +110,29 @@ def seconds_text(value: float) -> str:
 
 
 def base_layout(title: str, *, height: int = 420, subtitle: str | None = None) -> dict[str, Any]:
-    """The layout every chart starts from: white template, system font, left-aligned title."""
+    """The layout every chart starts from: white template, system font, left-aligned title.
+
+    No width: a chart fills its container (``autosize``) and follows it when it is resized. The
+    legend sits under the plot, in the figure's bottom margin (which grows to hold it), so it
+    never covers the title or the data.
+    """
     text = title if subtitle is None else f"{title}<br><sup>{subtitle}</sup>"
     return {
         "template": "plotly_white",
+        "autosize": True,
         "title": {"text": text, "x": 0.0, "xanchor": "left", "font": {"size": 17}},
         "font": {"family": FONT, "size": 12, "color": "#222"},
         "height": height,
         "margin": {"l": 10, "r": 20, "t": 70 if subtitle else 55, "b": 50},
         "hoverlabel": {"align": "left", "font": {"family": FONT}},
-        "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 1.0, "xanchor": "right"},
+        "legend": {
+            "orientation": "h",
+            "yref": "container",
+            "yanchor": "bottom",
+            "y": 0.0,
+            "x": 0.0,
+            "xanchor": "left",
+        },
     }
 
 

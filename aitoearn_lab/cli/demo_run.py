@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from aitoearn_lab.cli.fetching import summary_line
 from aitoearn_lab.client.api import Client
 from aitoearn_lab.report.document import Report, console_summary
 from aitoearn_lab.simulator import Simulator
@@ -36,7 +37,7 @@ def run_demo(
         echo(f"simulator: {len(sim.task_ids)} tasks at {sim.base_url} (its clock runs {speed:g}x)")
         with Client(api_key=sim.api_key, base_url=sim.base_url, cache=cache_file) as client:
             first = client.fetch(sim.task_ids, progress=progress)
-            echo("first fetch:  " + client.last_fetch.describe())
+            echo("first fetch:  " + summary_line(first, client.last_fetch))
         # pending_ttl=0: ask again for every unfinished task, however recent its answer.
         with Client(
             api_key=sim.api_key, base_url=sim.base_url, cache=cache_file, pending_ttl=0

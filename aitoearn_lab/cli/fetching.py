@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import os
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,10 +14,12 @@ import click
 
 from aitoearn_lab.cli.options import (
     EXIT_INCOMPLETE,
+    CommandError,
     connection_options,
     friendly_errors,
     sigterm_as_interrupt,
 )
+from aitoearn_lab.errors import ConfigurationError
 
 ID_COLUMNS = ("taskId", "task_id", "id")  # as aitoearn_lab.frame.ids, without loading pandas
 
@@ -97,20 +101,26 @@ def fetch(
         max_retries=max_retries,
     )
     with client, sigterm_as_interrupt():
+        if output is not None:  # the cache is open and fine; the output is checked next,
+            check_writable(output)  # still before the first request (not after 5 s of them)
         tasks = source.join(client.fetch(all_ids, progress=not no_progress))
     stats = client.last_fetch
     if output is not None:
-        write_tasks(tasks, output)
-        click.echo(f"wrote {len(tasks)} tasks to {output}", err=True)
+        try:
+            write_tasks(tasks, output)
+        except OSError as error:  # name the user's path, not the temporary file beside it
+            raise CommandError(f"cannot write {output}: {error.strerror or error}") from None
+        click.echo(f"wrote {plural(len(tasks), 'row')} to {output}", err=True)
     else:
         format_for_csv(tasks).to_csv(sys.stdout, index=False, lineterminator="\r\n")
-    click.echo(stats.describe(), err=True)
+    click.echo(summary_line(tasks, stats), err=True)
     odd = int(tasks["anomalies"].notna().sum())
     if odd:
-        click.echo(f"{odd} row(s) with anomalies; see the anomalies column", err=True)
+        click.echo(f"{plural(odd, 'row')} with anomalies; see the anomalies column", err=True)
     if not stats.complete:
         click.echo(
-            f"{stats.failed} ID(s) got no definitive answer; see the fetch_error column", err=True
+            f"{plural(stats.failed, 'ID')} got no definitive answer; see the fetch_error column",
+            err=True,
         )
         raise click.exceptions.Exit(EXIT_INCOMPLETE)
 
@@ -124,3 +134,55 @@ def read_id_lines(handle: io.TextIOBase | Any) -> Iterator[str]:
         yield from read_ids(handle).task_ids
     except ConfigurationError as error:
         raise click.UsageError(str(error)) from None
+
+
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """``1 task``, ``2 tasks``, ``0 tasks``: a count with its noun in the right number."""
+    return f"{count:,} {noun}" if count == 1 else f"{count:,} {nouns or noun + 's'}"
+
+
+def summary_line(tasks: Any, stats: Any) -> str:
+    """One line for a person: what each ID became, then where the answers came from.
+
+    Tasks, "no such task" answers, malformed IDs and failures are counted apart (the client's
+    own count of "fetched" lumps the first three together).
+    """
+    from aitoearn_lab import schema
+
+    codes = tasks["api_code"]
+    found = int((codes == schema.CODE_OK).sum())
+    unknown = int((codes == schema.CODE_INVALID_TASK_ID).sum())
+    malformed = int((codes == schema.CODE_VALIDATION_FAILED).sum())
+    outcome = [
+        plural(found, "task"),
+        f"{unknown:,} no such task",
+        plural(malformed, "malformed ID"),
+        plural(stats.failed, "failure"),
+    ]
+    sources = [f"{stats.cache_hits:,} from cache", f"{stats.fetched:,} from the server"]
+    if stats.retries:
+        sources.append(plural(stats.retries, "retry", "retries"))
+    return (
+        f"{plural(stats.unique, 'ID')}: {', '.join(outcome)} "
+        f"({', '.join(sources)}, {stats.elapsed_s:.1f} s)"
+    )
+
+
+def check_writable(output: Path) -> None:
+    """Raise :class:`ConfigurationError` naming ``output`` when its folder cannot take a file.
+
+    The check writes and removes a temporary file in the folder the table will go to (after
+    creating it, as writing would), so a read-only place fails before the first request.
+    """
+    folder = output.parent if str(output.parent) else Path(".")
+    try:
+        if output.is_dir():
+            raise IsADirectoryError(21, "it is a folder")
+        folder.mkdir(parents=True, exist_ok=True)
+        handle, probe = tempfile.mkstemp(prefix=f".{output.name}.", dir=folder)
+        os.close(handle)
+        os.unlink(probe)
+    except OSError as error:  # one line, as for every other bad option: "error: ..."
+        raise ConfigurationError(
+            f"cannot write the output {output}: {error.strerror or error}"
+        ) from None

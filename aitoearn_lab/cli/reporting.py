@@ -58,6 +58,8 @@ def report(tasks_file: Path, out_dir: Path, title: str, freq: str) -> None:
     result = Report(tasks, title=title, freq=freq)
     paths = result.write(out_dir)
     click.echo(console_summary(result.summary))
+    for note in result.notes:  # the same notes the demo prints: what to know before reading
+        click.echo(f"note: {note}")
     click.echo(f"\nwrote {len(paths)} files to {out_dir}", err=True)
     click.echo(f"report: {paths['html']}")
 

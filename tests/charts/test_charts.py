@@ -162,7 +162,13 @@ def test_activity_chart_follows_the_timeline() -> None:
 def test_render_heatmap_medians_by_duration_and_resolution(tasks: pd.DataFrame) -> None:
     fig = charts.render_heatmap(tasks)
     assert [t.type for t in fig.data] == ["heatmap"] * 4  # all models, then one per model
-    assert [t.visible for t in fig.data] == [True, False, False, False]
+    # Shown first: the model with the most succeeded tasks, not all models mixed.
+    done_by_model = tasks[tasks["state"] == "succeeded"]["model"].astype(str).value_counts()
+    shown = [i for i, trace in enumerate(fig.data) if trace.visible]
+    assert len(shown) == 1 and shown[0] > 0
+    assert done_by_model[fig.data[shown[0]].name] == done_by_model.max()
+    assert fig.layout.updatemenus[0].active == shown[0]
+    assert fig.data[0].name == "all models (mixed)"
     every = fig.data[0]
     assert list(every.x) == ["5 s", "10 s"]
     assert list(every.y) == ["720p"]  # 720P and 720p are one resolution

@@ -36,7 +36,7 @@ def test_fetch_ids_to_a_file(runner: CliRunner, sim: Simulator, tmp_path: Path) 
     result = runner.invoke(cli, ["fetch", *sim.task_ids[:5], "-o", str(out), "--no-progress"])
     assert result.exit_code == 0, result.output
     assert read_tasks(out)["task_id"].tolist() == sim.task_ids[:5]
-    assert "5 unique IDs" in result.stderr
+    assert "5 IDs: 5 tasks" in result.stderr
 
 
 def test_fetch_reads_an_ids_file_or_a_csv_or_stdin(
@@ -223,3 +223,103 @@ def test_fetch_reads_a_json_lines_log_and_keeps_a_csv_s_own_columns(
     bad.write_text(f'{{"id": "{a}"}}\nnot json\n')
     result = runner.invoke(cli, ["fetch", "--ids-file", str(bad), "--no-progress"])
     assert result.exit_code == 2 and "line 2 is not JSON" in result.stderr
+
+
+def test_an_unwritable_output_fails_before_any_request_and_names_the_path(
+    runner: CliRunner, sim: Simulator, tmp_path: Path
+) -> None:
+    a_file = tmp_path / "a-file"
+    a_file.write_text("not a folder")
+    for given in ("/proc/x.csv", str(a_file / "tasks.csv")):
+        before = len(sim.request_log)
+        result = runner.invoke(cli, ["fetch", *sim.task_ids[:3], "-o", given, "--no-progress"])
+        assert result.exit_code == 2, result.output
+        assert f"cannot write the output {given}" in result.stderr
+        assert ".x.csv." not in result.stderr and ".tasks.csv." not in result.stderr
+        assert len(sim.request_log) == before  # checked before the first request
+
+
+def test_the_summary_line_counts_each_outcome_with_correct_plurals(
+    runner: CliRunner, sim: Simulator, tmp_path: Path
+) -> None:
+    one = runner.invoke(
+        cli, ["fetch", sim.task_ids[0], "-o", str(tmp_path / "one.csv"), "--no-progress"]
+    )
+    assert one.exit_code == 0, one.output
+    assert "wrote 1 row to" in one.stderr
+    assert "1 ID: 1 task, 0 no such task, 0 malformed IDs, 0 failures" in one.stderr
+    ids = [sim.task_ids[1], sim.task_ids[2], sim.world.unknown_task_id(), "not-hex", "bad/id"]
+    mixed = runner.invoke(cli, ["fetch", *ids, "-o", str(tmp_path / "t.csv"), "--no-progress"])
+    assert mixed.exit_code == 0, mixed.output
+    assert "wrote 5 rows to" in mixed.stderr
+    assert "5 IDs: 2 tasks, 1 no such task, 2 malformed IDs, 0 failures" in mixed.stderr
+    sim.faults = FaultPlan(permanent=1.0, seed=1)
+    failing = runner.invoke(
+        cli,
+        ["fetch", sim.task_ids[5], "-o", str(tmp_path / "f.csv"), "--no-progress"],
+        env={"AITOEARN_LAB_CACHE": "off"},
+    )
+    assert failing.exit_code == 1
+    assert "1 ID: 0 tasks, 0 no such task, 0 malformed IDs, 1 failure" in failing.stderr
+    assert "1 ID got no definitive answer" in failing.stderr
+
+
+def test_cache_info_and_clear_name_the_site_and_scope_and_list_what_the_file_holds(
+    runner: CliRunner, sim: Simulator, tmp_path: Path
+) -> None:
+    cache_file = tmp_path / "other.sqlite"
+    fetched = runner.invoke(
+        cli,
+        ["fetch", *sim.task_ids[:3], "-o", str(tmp_path / "t.csv"), "--no-progress"],
+        env={"AITOEARN_LAB_CACHE": str(cache_file)},
+    )
+    assert fetched.exit_code == 0, fetched.output
+    # Looked at without the --base-url of the fetch: 0 answers, but it says where it looked
+    # and which sites the file does hold.
+    elsewhere = runner.invoke(
+        cli, ["cache", "info", "--cache", str(cache_file)], env={"AITOEARN_BASE_URL": ""}
+    )
+    assert elsewhere.exit_code == 0, elsewhere.output
+    assert "site https://aitoearn.ai" in elsewhere.output
+    assert "answers for this key and site: 0" in elsewhere.output
+    assert f"{sim.base_url}  3 answers" in elsewhere.output
+    assert sim.api_key not in elsewhere.output
+    here = runner.invoke(cli, ["cache", "info", "--cache", str(cache_file)])
+    assert f"site {sim.base_url}" in here.output and "scope " in here.output
+    assert "answers for this key and site: 3" in here.output
+    assert "<- this key and site" in here.output
+    cleared = runner.invoke(cli, ["cache", "clear", "--cache", str(cache_file)])
+    assert cleared.exit_code == 0, cleared.output
+    assert f"removed 3 answers for site {sim.base_url}" in cleared.output
+    after = runner.invoke(cli, ["cache", "info", "--cache", str(cache_file)])
+    assert "answers for this key and site: 0" in after.output
+    assert "holds no answers" in after.output
+
+
+def test_report_prints_the_same_data_notes_as_the_demo(
+    runner: CliRunner, sim: Simulator, tmp_path: Path
+) -> None:
+    from aitoearn_lab.report.document import Report
+
+    tasks_file = tmp_path / "t.csv"
+    ids = [*sim.task_ids[:40], sim.world.unknown_task_id(), "not-hex"]
+    runner.invoke(cli, ["fetch", *ids, "-o", str(tasks_file), "--no-progress"])
+    result = runner.invoke(cli, ["report", str(tasks_file), "-o", str(tmp_path / "r")])
+    assert result.exit_code == 0, result.output
+    notes = Report(read_tasks(tasks_file)).notes
+    assert notes  # a no-such-task and a malformed ID always earn a note
+    printed = [
+        line[len("note: ") :] for line in result.stdout.splitlines() if line.startswith("note: ")
+    ]
+    assert len(printed) == len(notes)
+
+
+def test_cache_info_without_a_key_still_lists_the_sites(
+    runner: CliRunner, sim: Simulator, tmp_path: Path
+) -> None:
+    runner.invoke(cli, ["fetch", *sim.task_ids[:2], "-o", str(tmp_path / "t.csv"), "--no-progress"])
+    info = runner.invoke(cli, ["cache", "info"], env={"AITOEARN_API_KEY": ""})
+    assert info.exit_code == 0, info.output
+    assert "AITOEARN_API_KEY is not set" in info.output
+    assert "answers for this key and site: 0" in info.output
+    assert f"{sim.base_url}  2 answers" in info.output

@@ -7,6 +7,7 @@ a reason that says how to install it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -169,3 +170,104 @@ def notebook_env(tmp_path: Path) -> dict[str, str]:
         }
     )
     return env
+
+
+# --- the dashboard, driven as a person would ------------------------------------------------------
+
+KPI = ".lab-kpi[data-kpi='{}'] .lab-kpi-value"
+ACTIVE = ".lab-active-filters .lab-active"
+CHART_WIDTH = """(index) => {
+    const plot = document.querySelector(`.lab-chart-${index}.js-plotly-plot`);
+    if (!plot) return null;
+    const svg = plot.querySelector('.main-svg');
+    const box = plot.parentElement.getBoundingClientRect().width;
+    return [svg ? svg.getBoundingClientRect().width : 0, box];
+}"""
+AXIS_TICKS = """(index) => document.querySelectorAll(
+    `.lab-chart-${index} .xtick, .lab-chart-${index} .ytick`).length"""
+
+
+VOILA_SHELL_WARNINGS = (
+    # Webpack's module federation, while Voila 0.5 (built on JupyterLab 4.2) loads the widget
+    # manager's extension (built for JupyterLab 4.6): said by the page shell before any widget
+    # exists, the same for every notebook Voila serves.
+    "Unsatisfied version ",
+    "No satisfying version ",
+)
+"""Warnings of Voila's own page, not of the dashboard; every other one fails a test."""
+
+
+def offline_voila_fonts(page: Any) -> None:
+    """Answer Voila's template's Font Awesome request (a CDN this machine cannot reach) with an
+    empty stylesheet, so a blocked network does not show up as console errors of the page."""
+    page.route(
+        "https://cdn.jsdelivr.net/npm/@fortawesome/**",
+        lambda route: route.fulfill(status=200, content_type="text/css", body=""),
+    )
+
+
+class Console:
+    """Every console message and page error of a page, as ``type: text`` lines."""
+
+    def __init__(self, page: Any, *, ignore: tuple[str, ...] = ()) -> None:
+        self.ignore = ignore
+        self.lines: list[str] = []
+        page.on("console", lambda message: self.lines.append(f"{message.type}: {message.text}"))
+        page.on("pageerror", lambda error: self.lines.append(f"pageerror: {error}"))
+
+    def problems(self) -> list[str]:
+        """The errors and warnings (``error``, ``warning``, page errors)."""
+        return [
+            line
+            for line in self.lines
+            if line.startswith(("error:", "warning:", "pageerror:"))
+            and not any(line.split(": ", 1)[1].startswith(text) for text in self.ignore)
+        ]
+
+
+def active_line(page: Any) -> str:
+    return str(page.inner_text(ACTIVE))
+
+
+def wait_for_active_line(page: Any, text: str, timeout: float = 60_000) -> str:
+    """Wait until the active-filter line holds ``text``; return the line."""
+    page.wait_for_function(
+        f"(text) => {{ const l = document.querySelector({ACTIVE!r}); "
+        "return l && l.innerText.includes(text); }",
+        arg=text,
+        timeout=timeout,
+    )
+    return active_line(page)
+
+
+def chart_fill(page: Any, index: int, timeout: float = 60_000) -> float:
+    """The width of chart ``index`` over the width of its box, once it has settled."""
+    page.wait_for_selector(f".lab-chart-{index} .main-svg", timeout=timeout)
+    # The chart is resized once its box has its size: wait for that, not for a duration.
+    with contextlib.suppress(Exception):
+        page.wait_for_function(
+            f"() => {{ const w = ({CHART_WIDTH})({index}); return w && w[0] >= 0.9 * w[1]; }}",
+            timeout=15_000,
+        )
+    width, box = page.evaluate(CHART_WIDTH, index)
+    return float(width) / float(box) if box else 0.0
+
+
+def tab_titles(page: Any) -> list[str]:
+    return [
+        text.strip()
+        for text in page.locator(".lab-dashboard .lm-TabBar-tabLabel").all_inner_texts()
+    ]
+
+
+def open_tab(page: Any, index: int) -> None:
+    page.locator(".lab-dashboard .lm-TabBar-tab").nth(index).click()
+    page.wait_for_selector(f".lab-chart-{index} .main-svg", timeout=90_000)
+
+
+def nudge_slider(page: Any, css: str, handle: str, key: str, times: int = 1) -> None:
+    """Move a range slider's ``lower`` or ``upper`` handle with the keyboard."""
+    grip = page.locator(f"{css} .noUi-handle-{handle}")
+    grip.focus()
+    for _ in range(times):
+        grip.press(key)

@@ -515,7 +515,7 @@ def test_schema_drift_keeps_the_rows_and_the_summary_counts_it(tmp_path: Path) -
             env={"AITOEARN_API_KEY": "ai_" + "k" * 40, "AITOEARN_BASE_URL": service.base_url}
         ).invoke(cli, ["fetch", *drifted, "--no-cache", "--no-progress", "-o", str(out)])
     assert result.exit_code == 0, result.stderr
-    assert "1 row(s) with anomalies" in result.stderr  # the unknown status; drift is no anomaly
+    assert "1 row with anomalies" in result.stderr  # the unknown status; drift is no anomaly
     tasks = read_tasks(out).set_index("task_id")
     assert len(tasks) == 6 and tasks["fetch_error"].isna().all()
     notes = tasks["anomalies"]

@@ -129,7 +129,7 @@ def test_five_thousand_ids_through_a_third_of_faulty_first_answers(
         unfinished = set(tasks.loc[~tasks["is_terminal"], "task_id"])
         assert 50 < len(unfinished) < 1000
         assert set(sim.request_counts()) == unfinished
-        assert f"{len(ids) - len(unfinished)} from cache" in again.stderr
+        assert f"{len(ids) - len(unfinished):,} from cache" in again.stderr
 
 
 def test_permanent_faults_end_as_rows_and_exit_code_1(
@@ -150,7 +150,9 @@ def test_permanent_faults_end_as_rows_and_exit_code_1(
             catch_exceptions=False,
         )
     assert result.exit_code == 1
-    assert f"{len(never)} ID(s) got no definitive answer" in result.stderr
+    assert (
+        f"{len(never)} ID{'' if len(never) == 1 else 's'} got no definitive answer" in result.stderr
+    )
     tasks = read_tasks(out)
     assert tasks["task_id"].tolist() == ids  # every ID has its row, failed or not
     failed = tasks[tasks["fetch_error"].notna()]
