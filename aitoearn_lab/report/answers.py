@@ -109,8 +109,8 @@ def like_for_like_section(
     """Each model against the baseline inside the same input configuration, and what it changes."""
     said = list(notes) or ["The input mixes do not change the answer."]
     lead = " ".join(html.escape(sentence) for sentence in said)
-    if matched.empty:
-        return h.section("like", "Like for like", lead)
+    if matched.empty or matched["median"].isna().all():
+        return h.section("like", "Like for like", "No model has finished tasks yet.")
     frame = matched.copy()
     is_baseline = frame["verdict"] == "baseline"
     frame["ratio_text"] = [
@@ -178,6 +178,8 @@ def trend_section(changes: pd.DataFrame, charts: Mapping[str, str], freq: str) -
         "model's earlier periods together: failure rate by a one-sided two-proportion z-test, "
         "turnaround by the Mann-Whitney rank test (only when it got slower)."
     )
+    if changes.empty:
+        return h.section("trend", "Is it getting worse?", "No tasks to show over time yet.")
     if shifted.empty:
         listing = '<p class="lead">No period is worse than the ones before.</p>'
     else:
@@ -207,7 +209,8 @@ def wasted_parts(wasted: pd.DataFrame, charts: Mapping[str, str]) -> str:
     totals = wasted.groupby("category", sort=False)[["failures", "wasted_render_s"]].sum()
     totals = totals.sort_values("failures", ascending=False, kind="stable")
     said = [
-        f"{category}: {int(row.failures):,} failures, {h.seconds(row.wasted_render_s)} of render "
+        f"{category}: {int(row.failures):,} failure{'' if int(row.failures) == 1 else 's'}, "
+        f"{h.seconds(row.wasted_render_s)} of render "
         f"time ({CATEGORY_MOVES.get(str(category), 'read the messages')})"
         for category, row in totals.iterrows()
     ]
