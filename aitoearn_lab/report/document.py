@@ -211,13 +211,18 @@ class Report:
             "usable": {"table": self.usable, "within": self.usable.attrs.get("within")},
             "trend": {"freq": self.trend_freq},
         }
-        drawn = {}
-        for chart in CHARTS:
-            drawn[chart.key] = chart.draw(self.df, **{**options, **extra.get(chart.key, {})})
-            if chart.key == "trend":  # the same chart for the failure rate
-                drawn["trend_failures"] = chart.draw(
-                    self.df, freq=self.trend_freq, metric="failure_rate"
-                )
+        return {
+            chart.key: chart.draw(self.df, **{**options, **extra.get(chart.key, {})})
+            for chart in CHARTS
+        }
+
+    def _page_figures(self) -> dict[str, go.Figure]:
+        # The page shows the trend chart twice: turnaround (its default) and failure rate.
+        drawn = self.figures()
+        trend_chart = next(chart for chart in CHARTS if chart.key == "trend")
+        drawn["trend_failures"] = trend_chart.draw(
+            self.df, freq=self.trend_freq, metric="failure_rate"
+        )
         return drawn
 
     # --- exports ------------------------------------------------------------------------------
@@ -239,7 +244,7 @@ class Report:
                 config=_PLOTLY_CONFIG,
                 default_width="100%",
             )
-            for name, figure in self.figures().items()
+            for name, figure in self._page_figures().items()
         }
         body = body_sections(
             figures=self.headline,

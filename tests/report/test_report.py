@@ -140,7 +140,6 @@ def test_report_object_exports(tasks: pd.DataFrame, tmp_path: Path) -> None:
         "activity",
         "render_heatmap",
         "trend",
-        "trend_failures",
         "overdue",
         "errors",
         "wasted",
