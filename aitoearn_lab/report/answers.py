@@ -163,7 +163,8 @@ def overdue_section(
     ]
     lead = html.escape(
         f"{len(late):,} unfinished task{'s are' if len(late) != 1 else ' is'} older than 99% of "
-        "their model's turnarounds (Kaplan-Meier, counting tasks still running): probably stuck."
+        f"{'their' if len(late) != 1 else 'its'} model's turnarounds (Kaplan-Meier, counting "
+        "tasks still running): probably stuck."
     )
     return h.section(
         "overdue", "Probably stuck", lead, h.table(late, columns), h.chart(charts["overdue"])
