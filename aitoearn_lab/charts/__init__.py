@@ -5,6 +5,13 @@ A model has the same colour in every chart, and text that comes from a task is e
 
 from __future__ import annotations
 
+from aitoearn_lab.charts.answers import (
+    like_for_like_ratios,
+    overdue_tasks,
+    trend_lines,
+    usable_time_bars,
+    wasted_time_bars,
+)
 from aitoearn_lab.charts.context import activity, error_signatures, render_heatmap
 from aitoearn_lab.charts.latency import METRIC_TITLES, latency_distribution, latency_ecdf
 from aitoearn_lab.charts.outcome import failure_rates, queue_render_bars, state_mix
@@ -17,8 +24,13 @@ __all__ = [
     "failure_rates",
     "latency_distribution",
     "latency_ecdf",
+    "like_for_like_ratios",
     "model_colors",
+    "overdue_tasks",
     "queue_render_bars",
     "render_heatmap",
     "state_mix",
+    "trend_lines",
+    "usable_time_bars",
+    "wasted_time_bars",
 ]

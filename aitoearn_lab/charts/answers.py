@@ -56,7 +56,8 @@ def usable_time_bars(
     """Expected wall time to one usable video per model, ranked, with its 95% interval."""
     title = "Time to a usable video (failed attempts resubmitted)"
     table = time_to_usable(df, within=within) if table is None else table
-    shown = table[table["expected_s"].notna() & np.isfinite(table["expected_s"])]
+    expected_s = table["expected_s"].to_numpy(dtype=float)  # an empty table's column is object
+    shown = table[np.isfinite(expected_s)]
     if shown.empty:
         return message_figure(title, "No model has a usable video yet.")
     colors = model_colors(df)

@@ -11,6 +11,13 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from aitoearn_lab.charts.answers import (
+    like_for_like_ratios,
+    overdue_tasks,
+    trend_lines,
+    usable_time_bars,
+    wasted_time_bars,
+)
 from aitoearn_lab.charts.context import activity, error_signatures, message_figure, render_heatmap
 from aitoearn_lab.charts.latency import latency_distribution, latency_ecdf
 from aitoearn_lab.charts.outcome import failure_rates, queue_render_bars, state_mix
@@ -96,6 +103,20 @@ def accepted(chart: Chart, options: Mapping[str, Any]) -> dict[str, Any]:
 
 
 CHARTS: Final[tuple[Chart, ...]] = (
+    Chart(
+        key="usable",
+        title="Time to a usable video",
+        function=usable_time_bars,
+        on_dashboard=False,
+        needs="model with enough finished tasks",
+    ),
+    Chart(
+        key="like_for_like",
+        title="Like for like",
+        function=like_for_like_ratios,
+        on_dashboard=False,
+        needs="input configuration shared by two models",
+    ),
     Chart(key="latency", title="Latency", function=latency_distribution, needs="succeeded tasks"),
     Chart(
         key="ecdf",
@@ -122,7 +143,28 @@ CHARTS: Final[tuple[Chart, ...]] = (
         on_dashboard=False,
         needs="succeeded tasks",
     ),
+    Chart(
+        key="trend",
+        title="Trend",
+        function=trend_lines,
+        on_dashboard=False,
+        needs="finished tasks",
+    ),
+    Chart(
+        key="overdue",
+        title="Overdue tasks",
+        function=overdue_tasks,
+        on_dashboard=False,
+        needs="overdue unfinished tasks",
+    ),
     Chart(key="errors", title="Errors", function=error_signatures, needs="failed tasks"),
+    Chart(
+        key="wasted",
+        title="Wasted time",
+        function=wasted_time_bars,
+        on_dashboard=False,
+        needs="failed tasks",
+    ),
 )
 """Every chart, in the report's page order; the dashboard shows those ``on_dashboard``."""
 

@@ -23,8 +23,19 @@ REPORT_COLUMNS = ("task_id", "model", "state", "submitted_at", "finished_at", "t
     metavar="FREQ",
     help="Period of the activity timeline: 15min, 1h, 1D, W ...",
 )
+@click.option(
+    "--prices",
+    "prices_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    metavar="CSV",
+    help="Price table (model,[input_resolution,][input_duration,]price): adds the cost per "
+    "usable video, failed tasks billed.",
+)
 @friendly_errors
-def report(tasks_file: Path, out_dir: Path, title: str, freq: str) -> None:
+def report(
+    tasks_file: Path, out_dir: Path, title: str, freq: str, prices_file: Path | None
+) -> None:
     """Write report.html and CSV tables for a tasks file written by fetch.
 
     TASKS is a .csv, .parquet or .jsonl file (or JSON Lines of task records as the API
@@ -34,9 +45,11 @@ def report(tasks_file: Path, out_dir: Path, title: str, freq: str) -> None:
     Examples:
       aitoearn-lab report tasks.csv -o reports/today
       aitoearn-lab report tasks.parquet --freq 15min
+      aitoearn-lab report tasks.csv -o reports/today --prices prices.csv
     """
     import pandas as pd
 
+    from aitoearn_lab.cli.pricing import read_prices
     from aitoearn_lab.frame.tables import read_tasks
     from aitoearn_lab.report.document import Report, console_summary
 
@@ -46,6 +59,7 @@ def report(tasks_file: Path, out_dir: Path, title: str, freq: str) -> None:
         raise CommandError(
             f"--freq must be a period such as 15min, 1h or 1D, got {freq!r}"
         ) from None
+    prices = read_prices(prices_file) if prices_file is not None else None
     tasks = read_tasks(tasks_file)
     missing = [name for name in REPORT_COLUMNS if name not in tasks.columns]
     if missing and "id" in tasks.columns and "status" in tasks.columns:
@@ -55,7 +69,7 @@ def report(tasks_file: Path, out_dir: Path, title: str, freq: str) -> None:
         raise CommandError(
             f"{tasks_file} is not a tasks table written by fetch (no {', '.join(missing)} column)"
         )
-    result = Report(tasks, title=title, freq=freq)
+    result = Report(tasks, title=title, freq=freq, prices=prices)
     paths = result.write(out_dir)
     click.echo(console_summary(result.summary))
     for note in result.notes:  # the same notes the demo prints: what to know before reading

@@ -96,7 +96,8 @@ def compare_within(
     order = np.lexsort((values[keep], cell))  # by cell, ascending values inside each
     ordered, cells = values[keep][order], cell[order]
     starts = np.flatnonzero(np.r_[True, cells[1:] != cells[:-1]]) if cells.size else cells
-    for start, end in zip(starts, [*starts[1:], cells.size], strict=True):
+    ends = [*starts[1:], cells.size] if cells.size else []  # no rows: no cells
+    for start, end in zip(starts, ends, strict=True):
         model_index, stratum_index = divmod(int(cells[start]), max(len(labels), 1))
         name = str(model_names[model_index])
         samples.setdefault(name, {})[labels[stratum_index]] = ordered[start:end]

@@ -28,14 +28,20 @@ from aitoearn_lab.charts.registry import CHARTS
 from aitoearn_lab.charts.style import model_colors
 from aitoearn_lab.frame.tables import write_csv, write_tasks
 from aitoearn_lab.metrics.compare import compare_models
+from aitoearn_lab.metrics.drift import trend
 from aitoearn_lab.metrics.failures import error_groups
+from aitoearn_lab.metrics.lateness import overdue
 from aitoearn_lab.metrics.moments import TimeLike, format_duration, reference_time
 from aitoearn_lab.metrics.notes import data_notes, queue_is_uninformative
 from aitoearn_lab.metrics.overview import Headline, headline
 from aitoearn_lab.metrics.periods import timeline
+from aitoearn_lab.metrics.strata import mix_notes
 from aitoearn_lab.metrics.summary import summarize
+from aitoearn_lab.metrics.usable import time_to_usable
+from aitoearn_lab.metrics.wasted import wasted_time
 from aitoearn_lab.report import page
-from aitoearn_lab.report.sections import body_sections
+from aitoearn_lab.report.answers import WITHIN
+from aitoearn_lab.report.sections import Answers, body_sections
 
 REPORT_FILES: Final = {
     "tasks": "tasks.csv",
@@ -43,6 +49,9 @@ REPORT_FILES: Final = {
     "errors": "errors.csv",
     "compare": "compare.csv",
     "timeline": "timeline.csv",
+    "time_to_usable": "time_to_usable.csv",
+    "overdue": "overdue.csv",
+    "trend": "trend.csv",
     "html": "report.html",
 }
 """What :meth:`Report.write` writes, by name."""
@@ -72,6 +81,14 @@ class Report:
     models
         From :meth:`aitoearn_lab.Client.models`, to say which models' finish times carry the
         delay of the server's 30-second poller.
+    prices
+        A price table (``model``, optionally ``input_resolution``/``input_duration``, and
+        ``price`` per task): adds the cost per usable video (see :func:`~aitoearn_lab.summarize`).
+        The API carries no prices; without a table the report shows no cost.
+    failed_billed
+        Whether the platform bills failed tasks too (the cost line says which was assumed).
+    trend_freq
+        Period of the trend section (``"1D"`` compares each day with the days before).
 
     Examples
     --------
@@ -87,19 +104,31 @@ class Report:
         freq: str = "1h",
         now: TimeLike = None,
         models: pd.DataFrame | None = None,
+        prices: pd.DataFrame | None = None,
+        failed_billed: bool = True,
+        trend_freq: str = "1D",
     ) -> None:
         self.df = df
         self.models = models
         self.title = title
         self.freq = freq
         self.now = reference_time(df, now)
+        self.prices = prices
+        self.failed_billed = failed_billed
+        self.trend_freq = trend_freq
 
     # --- facts ------------------------------------------------------------------------------
 
     @cached_property
     def summary(self) -> pd.DataFrame:
         """:func:`~aitoearn_lab.summarize` by model."""
-        return summarize(self.df, by="model", now=self.now)
+        return summarize(
+            self.df,
+            by="model",
+            now=self.now,
+            prices=self.prices,
+            failed_billed=self.failed_billed,
+        )
 
     @cached_property
     def overall(self) -> pd.Series:
@@ -122,6 +151,42 @@ class Report:
         return compare_models(self.df, metric="total_s")
 
     @cached_property
+    def comparison_like_for_like(self) -> pd.DataFrame:
+        """:func:`~aitoearn_lab.compare_models` inside the same input resolution and duration."""
+        baseline = str(self.comparison["baseline"].iloc[0]) if len(self.comparison) else None
+        return compare_models(self.df, metric="total_s", baseline=baseline, within=list(WITHIN))
+
+    @cached_property
+    def mix(self) -> list[str]:
+        """:func:`~aitoearn_lab.mix_notes`: empty when the input mixes do not change the answer."""
+        return mix_notes(self.comparison, self.comparison_like_for_like)
+
+    @cached_property
+    def usable(self) -> pd.DataFrame:
+        """:func:`~aitoearn_lab.time_to_usable`; like for like when the mixes change the answer."""
+        if self.mix:
+            matched = time_to_usable(self.df, within=list(WITHIN))
+            if matched["rank"].notna().any():
+                return matched
+            # No input configuration every model finished in: the overall ranking, said so.
+        return time_to_usable(self.df)
+
+    @cached_property
+    def overdue(self) -> pd.DataFrame:
+        """:func:`~aitoearn_lab.overdue`: unfinished tasks that are probably stuck."""
+        return overdue(self.df, now=self.now)
+
+    @cached_property
+    def trend(self) -> pd.DataFrame:
+        """:func:`~aitoearn_lab.trend` per model at the report's ``trend_freq``."""
+        return trend(self.df, freq=self.trend_freq)
+
+    @cached_property
+    def wasted(self) -> pd.DataFrame:
+        """:func:`~aitoearn_lab.wasted_time`: render time spent before failures."""
+        return wasted_time(self.df)
+
+    @cached_property
     def timeline(self) -> pd.DataFrame:
         """:func:`~aitoearn_lab.timeline` at the report's ``freq``."""
         return timeline(self.df, freq=self.freq)
@@ -139,12 +204,31 @@ class Report:
             "errors": self.errors,
             "compare": self.comparison,
             "timeline": self.timeline,
+            "time_to_usable": self.usable.reset_index(),
+            "overdue": self.overdue,
+            "trend": self.trend,
         }
 
     def figures(self) -> dict[str, go.Figure]:
         """Every chart of the report, by name, in page order."""
         options = {"summary": self.summary, "freq": self.freq}
-        return {chart.key: chart.draw(self.df, **options) for chart in CHARTS}
+        extra: dict[str, dict[str, object]] = {
+            "usable": {"table": self.usable, "within": self.usable.attrs.get("within")},
+            "trend": {"freq": self.trend_freq},
+        }
+        return {
+            chart.key: chart.draw(self.df, **{**options, **extra.get(chart.key, {})})
+            for chart in CHARTS
+        }
+
+    def _page_figures(self) -> dict[str, go.Figure]:
+        # The page shows the trend chart twice: turnaround (its default) and failure rate.
+        drawn = self.figures()
+        trend_chart = next(chart for chart in CHARTS if chart.key == "trend")
+        drawn["trend_failures"] = trend_chart.draw(
+            self.df, freq=self.trend_freq, metric="failure_rate"
+        )
+        return drawn
 
     # --- exports ------------------------------------------------------------------------------
 
@@ -165,12 +249,13 @@ class Report:
                 config=_PLOTLY_CONFIG,
                 default_width="100%",
             )
-            for name, figure in self.figures().items()
+            for name, figure in self._page_figures().items()
         }
         body = body_sections(
             figures=self.headline,
             summary=self.summary,
             comparison=self.comparison,
+            answers=self._answers(),
             errors=self.errors,
             timeline=self.timeline,
             notes=self.notes,
@@ -231,6 +316,18 @@ class Report:
     def __repr__(self) -> str:
         return f"<Report {self.title!r}: {len(self.df):,} tasks, {len(self.summary)} models>"
 
+    def _answers(self) -> Answers:
+        return Answers(
+            usable=self.usable,
+            like_for_like=self.comparison_like_for_like,
+            mix=self.mix,
+            overdue=self.overdue,
+            trend=self.trend,
+            trend_freq=self.trend_freq,
+            wasted=self.wasted,
+            failed_billed=self.failed_billed if self.prices is not None else None,
+        )
+
     def _subtitle(self) -> str:
         df = self.df
         first, last = df["submitted_at"].min(), df["submitted_at"].max()
@@ -249,11 +346,14 @@ def write_report(
     title: str = DEFAULT_TITLE,
     freq: str = "1h",
     now: TimeLike = None,
+    prices: pd.DataFrame | None = None,
+    failed_billed: bool = True,
 ) -> dict[str, Path]:
     """Write the whole report for a tasks DataFrame into ``out_dir``.
 
-    Writes ``tasks.csv``, ``by_model.csv``, ``errors.csv``, ``compare.csv``, ``timeline.csv``
-    and a self-contained ``report.html`` (see :class:`Report`).
+    Writes ``tasks.csv``, ``by_model.csv``, ``errors.csv``, ``compare.csv``, ``timeline.csv``,
+    ``time_to_usable.csv``, ``overdue.csv``, ``trend.csv`` and a self-contained ``report.html``
+    (see :class:`Report`; ``prices`` and ``failed_billed`` as there).
 
     Returns
     -------
@@ -266,7 +366,9 @@ def write_report(
     >>> paths["html"]  # doctest: +SKIP
     PosixPath('reports/report.html')
     """
-    return Report(df, title=title, freq=freq, now=now).write(out_dir)
+    return Report(
+        df, title=title, freq=freq, now=now, prices=prices, failed_billed=failed_billed
+    ).write(out_dir)
 
 
 def console_summary(summary: pd.DataFrame) -> str:

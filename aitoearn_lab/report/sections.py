@@ -1,4 +1,4 @@
-"""The report page's sections: headline, models, comparison, time, inputs, failures, files.
+"""The report page's sections: headline, answers, models, comparison, time, inputs, failures, files.
 
 Each section takes computed tables and chart fragments and returns escaped HTML.
 """
@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import html
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
 from aitoearn_lab.metrics.moments import format_duration
 from aitoearn_lab.metrics.overview import Headline
+from aitoearn_lab.report import answers as a
 from aitoearn_lab.report import page as h
 
 FILE_DESCRIPTIONS = {
@@ -21,7 +23,25 @@ FILE_DESCRIPTIONS = {
     "errors": "failure signatures",
     "compare": "each model against the fastest",
     "timeline": "activity per period",
+    "time_to_usable": "expected time to a usable video per model",
+    "overdue": "unfinished tasks that are probably stuck",
+    "trend": "turnaround and failure rate per model and period",
 }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Answers:
+    """The computed answers the page shows (see :mod:`aitoearn_lab.report.answers`)."""
+
+    usable: pd.DataFrame
+    like_for_like: pd.DataFrame
+    mix: Sequence[str]
+    overdue: pd.DataFrame
+    trend: pd.DataFrame
+    trend_freq: str
+    wasted: pd.DataFrame
+    failed_billed: bool | None
+    """None when no prices were given (no cost shown)."""
 
 
 def body_sections(
@@ -29,6 +49,7 @@ def body_sections(
     figures: Headline,
     summary: pd.DataFrame,
     comparison: pd.DataFrame,
+    answers: Answers,
     errors: pd.DataFrame,
     timeline: pd.DataFrame,
     notes: Sequence[str],
@@ -44,8 +65,12 @@ def body_sections(
         + "".join(
             f'<a href="#{anchor}">{html.escape(text)}</a>'
             for anchor, text in (
+                ("usable", "Fastest usable video"),
                 ("models", "Models"),
                 ("compare", "Which is faster?"),
+                ("like", "Like for like"),
+                ("overdue", "Probably stuck"),
+                ("trend", "Getting worse?"),
                 ("time", "Over time"),
                 ("inputs", "Render time by input"),
                 ("failures", "Why tasks fail"),
@@ -59,8 +84,16 @@ def body_sections(
             nav,
             h.cards(headline(figures)),
             h.notes(notes),
-            models_section(summary, charts, colors, zero_queue=zero_queue),
+            a.usable_section(
+                answers.usable, mixes_differ=bool(answers.mix), charts=charts, colors=colors
+            ),
+            models_section(
+                summary, charts, colors, zero_queue=zero_queue, failed_billed=answers.failed_billed
+            ),
             compare_section(comparison, colors),
+            a.like_for_like_section(answers.like_for_like, answers.mix, charts, colors),
+            a.overdue_section(answers.overdue, charts, colors),
+            a.trend_section(answers.trend, charts, answers.trend_freq),
             h.section(
                 "time",
                 "Over time",
@@ -76,7 +109,7 @@ def body_sections(
                 "the choice to the model's default; the menu shows one model at a time.",
                 h.chart(charts["render_heatmap"]),
             ),
-            failures_section(errors, charts, colors),
+            failures_section(errors, charts, colors, wasted=a.wasted_parts(answers.wasted, charts)),
             files_section(files),
         ]
     )
@@ -110,7 +143,12 @@ def headline(figures: Headline) -> list[h.Card]:
 
 
 def models_section(
-    summary: pd.DataFrame, charts: Mapping[str, str], colors: Mapping[str, str], *, zero_queue: bool
+    summary: pd.DataFrame,
+    charts: Mapping[str, str],
+    colors: Mapping[str, str],
+    *,
+    zero_queue: bool,
+    failed_billed: bool | None = None,
 ) -> str:
     frame = summary.reset_index()
     frame = frame.sort_values(["total_s_p50", "model"], na_position="last", kind="stable")
@@ -147,6 +185,12 @@ def models_section(
         "“p50 incl. unfinished” is the Kaplan-Meier median: a task still running counts as at "
         "least as slow as its age, so a model whose slow tasks are still out does not look fast."
     )
+    if failed_billed is not None and "cost_per_usable" in frame.columns:
+        columns += [
+            h.Column(key="cost_per_usable", header="cost per usable video", format=_number),
+            h.Column(key="unpriced_tasks", header="tasks without a price", format=h.integer),
+        ]
+        lead += " " + html.escape(a.cost_line(failed_billed=failed_billed))
     return h.section(
         "models",
         "Models",
@@ -204,6 +248,7 @@ def compare_section(comparison: pd.DataFrame, colors: Mapping[str, str]) -> str:
             raw_html=True,
             nowrap=True,
         ),
+        h.Column(key="evidence", header="evidence", format=a.text, numeric=False),
     ]
     lead = (
         f"Each model's median turnaround against the fastest, {html.escape(baseline)}. "
@@ -215,7 +260,7 @@ def compare_section(comparison: pd.DataFrame, colors: Mapping[str, str]) -> str:
 
 
 def failures_section(
-    errors: pd.DataFrame, charts: Mapping[str, str], colors: Mapping[str, str]
+    errors: pd.DataFrame, charts: Mapping[str, str], colors: Mapping[str, str], *, wasted: str = ""
 ) -> str:
     if errors.empty:
         return h.section("failures", "Why tasks fail", "No task failed.")
@@ -224,6 +269,7 @@ def failures_section(
     columns = [
         h.Column(key="rank", header="#", format=h.integer),
         h.Column(key="signature", header="signature", format=str, numeric=False),
+        h.Column(key="category", header="category", format=a.text, numeric=False),
         h.Column(key="count", header="failures", format=h.integer),
         h.Column(key="share", header="share", format=h.percent),
         h.Column(
@@ -247,7 +293,12 @@ def failures_section(
         "masked so that one cause is counted once."
     )
     return h.section(
-        "failures", "Why tasks fail", lead, h.chart(charts["errors"]), h.table(frame, columns)
+        "failures",
+        "Why tasks fail",
+        lead,
+        h.chart(charts["errors"]),
+        h.table(frame, columns),
+        wasted,
     )
 
 

@@ -90,9 +90,20 @@ def test_report_html_is_self_contained(written: dict[str, Path]) -> None:
     assert not re.search(r"<script[^>]*\bsrc\s*=", page, re.IGNORECASE)
     assert not re.search(r"<link[^>]*\bhref\s*=\s*[\"']?(https?:)?//", page, re.IGNORECASE)
     assert not re.search(r"@import", page)
-    assert page.count("Plotly.newPlot(") == 8  # every chart
+    assert page.count("Plotly.newPlot(") == 14  # every chart, the trend twice
     assert len(re.findall(r"\* plotly\.js v\d", page)) == 1  # the library inline, once
-    for anchor in ("models", "compare", "time", "inputs", "failures", "files"):
+    for anchor in (
+        "usable",
+        "models",
+        "compare",
+        "like",
+        "overdue",
+        "trend",
+        "time",
+        "inputs",
+        "failures",
+        "files",
+    ):
         assert f'id="{anchor}"' in page
     assert "Read this first" in page
     assert 'href="by_model.csv"' in page
@@ -119,6 +130,8 @@ def test_report_object_exports(tasks: pd.DataFrame, tmp_path: Path) -> None:
     report = Report(tasks, title="Night shift", now=ANCHOR)
     assert set(report.tables()) == set(REPORT_FILES) - {"html"}
     assert list(report.figures()) == [
+        "usable",
+        "like_for_like",
         "latency",
         "ecdf",
         "queue_render",
@@ -126,7 +139,10 @@ def test_report_object_exports(tasks: pd.DataFrame, tmp_path: Path) -> None:
         "failure_rates",
         "activity",
         "render_heatmap",
+        "trend",
+        "overdue",
         "errors",
+        "wasted",
     ]
     assert "<title>Night shift</title>" in report.html()
     inline = report._repr_html_()
@@ -220,17 +236,22 @@ def test_public_names_are_exported_sorted_and_lazy() -> None:
 
 
 @pytest.mark.parametrize(
-    ("rows", "words"),
+    ("rows", "words", "charts"),
     [
-        ([None], "1 of 1 task IDs could not be fetched"),
-        ([], "The table is empty"),
-        ([record(1, "solo", "queued", submitted=0)], "No task has finished yet"),
+        ([None], "1 of 1 task IDs could not be fetched", 7),
+        ([], "The table is empty", 7),
+        # A submitted task is a period of the trend: its two charts are drawn.
+        ([record(1, "solo", "queued", submitted=0)], "No task has finished yet", 9),
     ],
 )
 def test_a_page_even_without_finished_tasks(
-    rows: list[dict[str, object] | None], words: str
+    rows: list[dict[str, object] | None], words: str, charts: int
 ) -> None:
     page = Report(frame(rows), now=ANCHOR + 60).html()
     assert words in page
-    assert page.count("Plotly.newPlot(") == 7  # nothing failed: words instead of a chart
+    # Nothing failed, finished or overdue: words instead of those charts.
+    assert page.count("Plotly.newPlot(") == charts
     assert "No task failed." in page
+    assert "No unfinished task is overdue." in page
+    assert "Fastest usable video:" not in page
+    assert "No model has enough finished tasks" in page
