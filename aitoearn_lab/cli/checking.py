@@ -9,13 +9,12 @@ from __future__ import annotations
 import json
 import math
 import re
-import sys
 from pathlib import Path
 from typing import Any, Final
 
 import click
 
-from aitoearn_lab.cli.options import EXIT_OK, EXIT_USAGE, friendly_errors
+from aitoearn_lab.cli.options import CommandError, friendly_errors
 
 EXIT_BREACH: Final = 1
 
@@ -122,12 +121,10 @@ def check(
     tasks = read_tasks(tasks_file)
     for name in ("state", "submitted_at", "total_s", by):
         if name not in tasks.columns:
-            click.echo(
-                f"error: {tasks_file} has no {name!r} column (is it a tasks file written by "
-                f"fetch? --by must name one of its columns)",
-                err=True,
+            raise CommandError(
+                f"{tasks_file} has no {name!r} column (is it a tasks file written by "
+                f"fetch? --by must name one of its columns)"
             )
-            sys.exit(EXIT_USAGE)
     if since is not None:
         start = reference_time(tasks) - pd.Timedelta(seconds=since)
         tasks = tasks[(tasks["submitted_at"] >= start).fillna(False).to_numpy(dtype=bool)]
@@ -136,7 +133,7 @@ def check(
         if as_json:
             click.echo(json.dumps({"by": by, "limits": {}, "groups": []}))
         click.echo("no tasks to check (none submitted in that window)", err=True)
-        sys.exit(EXIT_OK)
+        return
     summary = summarize(tasks, by=by)
     usable = time_to_usable(tasks, by=by)
     limits = {
@@ -170,7 +167,7 @@ def check(
     if breached:
         names = "; ".join(f"{r['group']} ({', '.join(r['breaches'])})" for r in breached)
         click.echo(f"{len(breached)} of {len(results)} groups breach a limit: {names}", err=True)
-        sys.exit(EXIT_BREACH)
+        raise click.exceptions.Exit(EXIT_BREACH)
     click.echo(f"all {len(results)} groups within the limits", err=True)
 
 

@@ -108,4 +108,4 @@ def sync(
         click.echo(
             f"{stats.failed} task(s) got no usable answer; see the fetch_error column", err=True
         )
-        sys.exit(EXIT_INCOMPLETE)
+        raise click.exceptions.Exit(EXIT_INCOMPLETE)

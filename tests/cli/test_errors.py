@@ -109,3 +109,13 @@ def test_no_module_changes_process_wide_state() -> None:
         if setters.search(path.read_text(encoding="utf-8"))
     ]
     assert offenders == []
+
+
+def test_every_command_leaves_through_click() -> None:
+    """Exit codes and errors go through click's exceptions, one path, never ``sys.exit``."""
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in sorted((ROOT / "aitoearn_lab" / "cli").rglob("*.py"))
+        if re.search(r"\bsys\.exit\(", path.read_text(encoding="utf-8"))
+    ]
+    assert offenders == []
