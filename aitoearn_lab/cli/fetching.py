@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import io
-import os
-import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,11 +11,11 @@ import click
 
 from aitoearn_lab.cli.options import (
     EXIT_INCOMPLETE,
-    CommandError,
     connection_options,
     friendly_errors,
     sigterm_as_interrupt,
 )
+from aitoearn_lab.cli.output import check_writable, echo_anomalies, plural, write_output
 from aitoearn_lab.errors import ConfigurationError
 
 ID_COLUMNS = ("taskId", "task_id", "id")  # as aitoearn_lab.frame.ids, without loading pandas
@@ -67,9 +64,8 @@ def fetch(
       cat ids.txt | aitoearn-lab fetch --ids-file - > tasks.csv
     """
     from aitoearn_lab.client.api import Client
-    from aitoearn_lab.errors import ConfigurationError
     from aitoearn_lab.frame.ids import IdSource, read_ids
-    from aitoearn_lab.frame.tables import format_for_csv, output_kind, write_tasks
+    from aitoearn_lab.frame.tables import output_kind
 
     if output is not None:
         output_kind(output)  # a wrong suffix is a usage error before any request, not after
@@ -105,18 +101,9 @@ def fetch(
             check_writable(output)  # still before the first request (not after 5 s of them)
         tasks = source.join(client.fetch(all_ids, progress=not no_progress))
     stats = client.last_fetch
-    if output is not None:
-        try:
-            write_tasks(tasks, output)
-        except OSError as error:  # name the user's path, not the temporary file beside it
-            raise CommandError(f"cannot write {output}: {error.strerror or error}") from None
-        click.echo(f"wrote {plural(len(tasks), 'row')} to {output}", err=True)
-    else:
-        format_for_csv(tasks).to_csv(sys.stdout, index=False, lineterminator="\r\n")
+    write_output(tasks, output)
     click.echo(summary_line(tasks, stats), err=True)
-    odd = int(tasks["anomalies"].notna().sum())
-    if odd:
-        click.echo(f"{plural(odd, 'row')} with anomalies; see the anomalies column", err=True)
+    echo_anomalies(tasks)
     if not stats.complete:
         click.echo(
             f"{plural(stats.failed, 'ID')} got no definitive answer; see the fetch_error column",
@@ -127,18 +114,12 @@ def fetch(
 
 def read_id_lines(handle: io.TextIOBase | Any) -> Iterator[str]:
     """IDs from a file: one per line, a CSV with an ID column, or a JSON Lines log."""
-    from aitoearn_lab.errors import ConfigurationError
     from aitoearn_lab.frame.ids import read_ids
 
     try:
         yield from read_ids(handle).task_ids
     except ConfigurationError as error:
         raise click.UsageError(str(error)) from None
-
-
-def plural(count: int, noun: str, nouns: str | None = None) -> str:
-    """``1 task``, ``2 tasks``, ``0 tasks``: a count with its noun in the right number."""
-    return f"{count:,} {noun}" if count == 1 else f"{count:,} {nouns or noun + 's'}"
 
 
 def summary_line(tasks: Any, stats: Any) -> str:
@@ -166,23 +147,3 @@ def summary_line(tasks: Any, stats: Any) -> str:
         f"{plural(stats.unique, 'ID')}: {', '.join(outcome)} "
         f"({', '.join(sources)}, {stats.elapsed_s:.1f} s)"
     )
-
-
-def check_writable(output: Path) -> None:
-    """Raise :class:`ConfigurationError` naming ``output`` when its folder cannot take a file.
-
-    The check writes and removes a temporary file in the folder the table will go to (after
-    creating it, as writing would), so a read-only place fails before the first request.
-    """
-    folder = output.parent if str(output.parent) else Path(".")
-    try:
-        if output.is_dir():
-            raise IsADirectoryError(21, "it is a folder")
-        folder.mkdir(parents=True, exist_ok=True)
-        handle, probe = tempfile.mkstemp(prefix=f".{output.name}.", dir=folder)
-        os.close(handle)
-        os.unlink(probe)
-    except OSError as error:  # one line, as for every other bad option: "error: ..."
-        raise ConfigurationError(
-            f"cannot write the output {output}: {error.strerror or error}"
-        ) from None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
@@ -13,6 +12,7 @@ from aitoearn_lab.cli.options import (
     friendly_errors,
     sigterm_as_interrupt,
 )
+from aitoearn_lab.cli.output import check_writable, echo_anomalies, plural, write_output
 
 
 @click.command()
@@ -68,7 +68,7 @@ def sync(
     from aitoearn_lab.client.api import Client
     from aitoearn_lab.client.since import since_seconds
     from aitoearn_lab.errors import ConfigurationError
-    from aitoearn_lab.frame.tables import format_for_csv, output_kind, write_tasks
+    from aitoearn_lab.frame.tables import output_kind
 
     if output is not None:
         output_kind(output)  # a wrong suffix is a usage error before any request, not after
@@ -93,19 +93,16 @@ def sync(
         max_retries=max_retries,
     )
     with client, sigterm_as_interrupt():
+        if output is not None:  # before the first request, as fetch does
+            check_writable(output)
         tasks = client.sync(since=since, max_tasks=max_tasks, progress=not no_progress)
     stats = client.last_sync
-    if output is not None:
-        write_tasks(tasks, output)
-        click.echo(f"wrote {len(tasks)} tasks to {output}", err=True)
-    else:
-        format_for_csv(tasks).to_csv(sys.stdout, index=False, lineterminator="\r\n")
+    write_output(tasks, output)
     click.echo(stats.describe(), err=True)
-    odd = int(tasks["anomalies"].notna().sum())
-    if odd:
-        click.echo(f"{odd} row(s) with anomalies; see the anomalies column", err=True)
+    echo_anomalies(tasks)
     if stats.failed:
         click.echo(
-            f"{stats.failed} task(s) got no usable answer; see the fetch_error column", err=True
+            f"{plural(stats.failed, 'task')} got no usable answer; see the fetch_error column",
+            err=True,
         )
         raise click.exceptions.Exit(EXIT_INCOMPLETE)

@@ -76,3 +76,15 @@ def test_a_server_without_the_list_endpoint_exits_2_with_one_line(
     assert len(lines) == 1
     assert "no task list endpoint" in lines[0] and "aitoearn-lab fetch" in lines[0]
     assert result.stdout == ""
+
+
+def test_sync_checks_the_output_before_the_first_page_and_names_the_path(
+    runner: CliRunner, service: ListingService, tmp_path: Path
+) -> None:
+    a_file = tmp_path / "a-file"
+    a_file.write_text("not a folder")
+    given = str(a_file / "tasks.csv")
+    result = runner.invoke(cli, ["sync", "-o", given, "--no-progress"])
+    assert result.exit_code == 2, result.output
+    assert f"cannot write the output {given}" in result.stderr
+    assert service.pages_asked() == []  # refused before any page was asked
