@@ -83,7 +83,7 @@ def usable_section(
     ]
     columns = [
         h.Column(key="rank", header="#", format=h.integer),
-        _model_column(colors),
+        h.model_column(colors),
         h.Column(key="expected_text", header="expected (95% interval)", format=str),
         h.Column(key="p50_s", header="p50", format=h.seconds),
         h.Column(key="p90_s", header="p90", format=h.seconds),
@@ -124,7 +124,7 @@ def like_for_like_section(
         for n, b in zip(frame["tasks"], frame["baseline_tasks"], strict=True)
     ]
     columns = [
-        _model_column(colors),
+        h.model_column(colors),
         h.Column(key="median", header="median", format=h.seconds),
         h.Column(key="baseline_median", header="baseline median", format=h.seconds),
         h.Column(key="ratio_text", header="ratio (95% interval)", format=str),
@@ -154,7 +154,7 @@ def overdue_section(
         return h.section("overdue", "Probably stuck", "No unfinished task is overdue.")
     columns = [
         h.Column(key="task_id", header="task", format=text, numeric=False, nowrap=True),
-        _model_column(colors),
+        h.model_column(colors),
         h.Column(key="state", header="state", format=text, numeric=False),
         h.Column(key="age_s", header="age", format=h.seconds),
         h.Column(key="quantile_s", header="model's quantile", format=h.seconds),
@@ -243,17 +243,6 @@ def cost_line(*, failed_billed: bool) -> str:
     return (
         "Cost per usable video = the price of every succeeded task / usable videos; "
         "failed tasks not billed."
-    )
-
-
-def _model_column(colors: Mapping[str, str]) -> h.Column:
-    return h.Column(
-        key="model",
-        header="model",
-        format=lambda m: h.swatch(colors.get(str(m)), m),
-        numeric=False,
-        raw_html=True,
-        nowrap=True,
     )
 
 

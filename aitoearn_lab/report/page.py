@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -171,6 +171,18 @@ def swatch(color: str | None, text: object) -> str:
     """A coloured dot (the model's chart colour) before an escaped name."""
     dot = f'<span class="swatch" style="background:{html.escape(color)}"></span>' if color else ""
     return dot + esc(text)
+
+
+def model_column(colors: Mapping[str, str]) -> Column:
+    """The ``model`` column every table opens with: the model's chart colour, then its name."""
+    return Column(
+        key="model",
+        header="model",
+        format=lambda m: swatch(colors.get(str(m)), m),
+        numeric=False,
+        raw_html=True,
+        nowrap=True,
+    )
 
 
 def badge(verdict: object) -> str:

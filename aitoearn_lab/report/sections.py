@@ -157,14 +157,7 @@ def models_section(
         for lo, hi in zip(frame["failure_rate_lo"], frame["failure_rate_hi"], strict=True)
     ]
     columns = [
-        h.Column(
-            key="model",
-            header="model",
-            format=lambda m: h.swatch(colors.get(str(m)), m),
-            numeric=False,
-            raw_html=True,
-            nowrap=True,
-        ),
+        h.model_column(colors),
         h.Column(key="tasks", header="tasks", format=h.integer),
         h.Column(key="failed", header="failed", format=h.integer),
         h.Column(key="unfinished", header="unfinished", format=h.integer),
@@ -227,14 +220,7 @@ def compare_section(comparison: pd.DataFrame, colors: Mapping[str, str]) -> str:
         )
     ]
     columns = [
-        h.Column(
-            key="model",
-            header="model",
-            format=lambda m: h.swatch(colors.get(str(m)), m),
-            numeric=False,
-            raw_html=True,
-            nowrap=True,
-        ),
+        h.model_column(colors),
         h.Column(key="tasks", header="tasks", format=h.integer),
         h.Column(key="median", header="median turnaround", format=h.seconds),
         h.Column(key="difference_text", header="difference (95% interval)", format=str),
