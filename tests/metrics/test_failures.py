@@ -43,6 +43,12 @@ from tests.support.records import frame, record, world_frame
         ("write to ops@example.com", "write to <email>"),
         ("user's file doesn't exist", "user's file doesn't exist"),
         ("  spaces\tand\nlines  ", "spaces and lines"),
+        # Particulars that begin right after another one, or inside a word: the positions the
+        # pattern skips quickly must never hide a match.
+        ("at 2026-07-02T12:00:00Z.ops@example.com", "at <time><email>"),
+        ("code -12.5.a@b.co", "code <n><email>"),
+        ("v2 x-1 sent 640x480+3", "v2 x-<n> sent <n>x<n><n>"),
+        ("id=abc123def456ghi789xyz", "id=<id>"),
         ("", NO_MESSAGE),
         (None, NO_MESSAGE),
     ],
