@@ -28,6 +28,7 @@ _VIEW_COLUMNS: Final = (
     "submitted_at",
     "started_at",
     "finished_at",
+    "fetched_at",
     "queue_s",
     "render_s",
     "total_s",
@@ -36,8 +37,9 @@ _VIEW_COLUMNS: Final = (
     "input_duration",
     "input_resolution",
 )
-"""The columns the charts, the headline and the tables read. Selecting rows copies every column
-kept, and the others (URLs, IDs, input lists) would cost more than the arithmetic of all charts."""
+"""The columns the charts, their answers, the headline and the tables read (``fetched_at``: the
+moment an unfinished task's age is measured to). Selecting rows copies every column kept, and
+the others (URLs, IDs, input lists) would cost more than the arithmetic of all charts."""
 STYLE: Final = """
 <style>
 .lab-dashboard { max-width: 100%; box-sizing: border-box; }
@@ -62,6 +64,11 @@ STYLE: Final = """
            max-width: 480px; }
 .lab-table td[title] { cursor: help; text-decoration: underline dotted #9aa5b1; }
 .lab-table .lab-nowrap { white-space: nowrap; }
+.lab-answer { font: 14px system-ui, sans-serif; color: #1f2933; background: #f7f9fb;
+              border: 1px solid #e3e6ea; border-radius: 6px; padding: 8px 12px; margin: 6px 0 2px;
+              max-width: 980px; line-height: 1.45; }
+.lab-answer p { margin: 0 0 4px 0; }
+.lab-answer p:last-child { margin-bottom: 0; }
 .lab-note, .lab-empty { font: 12px system-ui, sans-serif; color: #616e7c; margin: 4px 0; }
 .lab-empty { font-size: 14px; color: #3e4c59; }
 </style>
@@ -173,6 +180,14 @@ def merge_refreshed(old: pd.DataFrame, fresh: pd.DataFrame) -> pd.DataFrame:
     for name in CATEGORY_COLUMNS:  # concat of differing categories falls back to plain values
         combined[name] = combined[name].astype(old[name].dtype if name == "state" else "category")
     return combined
+
+
+def answer_html(sentences: Sequence[str]) -> str:
+    """A chart's answer in words, one paragraph per sentence (nothing when there is none)."""
+    if not sentences:
+        return ""
+    said = "".join(f"<p>{html.escape(sentence)}</p>" for sentence in sentences)
+    return f"<div class='lab-answer'>{said}</div>"
 
 
 def active_filters_html(parts: Sequence[tuple[str, str]], shown: int, total: int) -> str:

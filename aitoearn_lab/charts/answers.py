@@ -25,6 +25,7 @@ from aitoearn_lab.charts.style import (
     rows_height,
     seconds_text,
 )
+from aitoearn_lab.metrics.answers import WITHIN
 from aitoearn_lab.metrics.categories import CATEGORIES
 from aitoearn_lab.metrics.compare import compare_models
 from aitoearn_lab.metrics.drift import trend
@@ -109,15 +110,23 @@ def usable_time_bars(
 def like_for_like_ratios(
     df: pd.DataFrame,
     *,
-    within: Sequence[str] = ("input_resolution", "input_duration"),
+    within: Sequence[str] = WITHIN,
     baseline: str | None = None,
+    overall: pd.DataFrame | None = None,
+    matched: pd.DataFrame | None = None,
 ) -> go.Figure:
-    """Each model's ratio of medians to the baseline, overall and like for like, with intervals."""
+    """Each model's ratio of medians to the baseline, overall and like for like, with intervals.
+
+    ``overall`` and ``matched``: the two :func:`~aitoearn_lab.compare_models` tables, when
+    already computed (then ``within`` and ``baseline`` are theirs).
+    """
     title = "Turnaround against the baseline: overall and like for like"
-    overall = compare_models(df, baseline=baseline)
+    overall = compare_models(df, baseline=baseline) if overall is None else overall
     if overall.empty:
         return message_figure(title, "No finished tasks to compare.")
-    matched = compare_models(df, baseline=str(overall["baseline"].iloc[0]), within=within)
+    if matched is None:
+        base = str(overall["baseline"].iloc[0])
+        matched = compare_models(df, baseline=base, within=list(within))
     traces: list[dict[str, Any]] = []
     for table, name, color in (
         (overall, "overall", "#bab0ac"),
@@ -168,10 +177,17 @@ def like_for_like_ratios(
     return build_figure(traces, layout)
 
 
-def overdue_tasks(df: pd.DataFrame, *, quantile: float = 0.99) -> go.Figure:
-    """Unfinished tasks older than their model's turnaround quantile: age and the quantile."""
+def overdue_tasks(
+    df: pd.DataFrame, *, quantile: float = 0.99, table: pd.DataFrame | None = None
+) -> go.Figure:
+    """Unfinished tasks older than their model's turnaround quantile: age and the quantile.
+
+    ``table``: :func:`~aitoearn_lab.overdue` of ``df``, when already computed.
+    """
+    if table is not None:
+        quantile = float(table.attrs.get("quantile", quantile))
     title = f"Overdue tasks (older than {quantile:.0%} of their model's turnarounds)"
-    table = overdue(df, quantile=quantile)
+    table = overdue(df, quantile=quantile) if table is None else table
     if table.empty:
         return message_figure(title, "No unfinished task is overdue.")
     colors = model_colors(df)
@@ -186,9 +202,15 @@ def overdue_tasks(df: pd.DataFrame, *, quantile: float = 0.99) -> go.Figure:
                 "y": [label(model)] * len(rows),
                 "marker": {"color": colors.get(str(model)), "size": 9},
                 "hovertext": [
-                    f"<b>{label(r.task_id)}</b><br>waiting {seconds_text(r.age_s)}, "
-                    f"{r.times_over:.1f}× the {seconds_text(r.quantile_s)} quantile"
-                    for r in rows.itertuples(index=False)
+                    f"<b>{label(task)}</b><br>waiting {seconds_text(age)}, "
+                    f"{over:.1f}× the {seconds_text(limit)} quantile"
+                    for task, age, over, limit in zip(
+                        rows["task_id"].to_numpy(dtype=object),
+                        rows["age_s"].to_numpy(dtype=float),
+                        rows["times_over"].to_numpy(dtype=float),
+                        rows["quantile_s"].to_numpy(dtype=float),
+                        strict=True,
+                    )
                 ],
                 "hoverinfo": "text",
             }
@@ -212,15 +234,23 @@ def overdue_tasks(df: pd.DataFrame, *, quantile: float = 0.99) -> go.Figure:
 
 
 def trend_lines(
-    df: pd.DataFrame, *, freq: str = "1D", metric: str = "total_s_p50", by: str = "model"
+    df: pd.DataFrame,
+    *,
+    freq: str = "1D",
+    metric: str = "total_s_p50",
+    by: str = "model",
+    table: pd.DataFrame | None = None,
 ) -> go.Figure:
-    """One line per model over periods; periods flagged as a worse shift are ringed in red."""
+    """One line per model over periods; periods flagged as a worse shift are ringed in red.
+
+    ``table``: :func:`~aitoearn_lab.trend` of ``df`` at ``freq`` by ``by``, when already computed.
+    """
     if metric not in TREND_METRICS:
         raise ValueError(
             f"metric must be one of {', '.join(map(repr, TREND_METRICS))}; got {metric!r}"
         )
     title = f"{TREND_METRICS[metric]} per period ({freq})"
-    table = trend(df, freq=freq, by=by)
+    table = trend(df, freq=freq, by=by) if table is None else table
     if table.empty:
         return message_figure(title, "No tasks to show over time.")
     colors = model_colors(df[by]) if by == "model" else {}
@@ -273,10 +303,15 @@ def trend_lines(
     return build_figure(traces, layout)
 
 
-def wasted_time_bars(df: pd.DataFrame, *, rules: dict[str, str] | None = None) -> go.Figure:
-    """Render time spent before failures, stacked by failure category, one bar per model."""
+def wasted_time_bars(
+    df: pd.DataFrame, *, rules: dict[str, str] | None = None, table: pd.DataFrame | None = None
+) -> go.Figure:
+    """Render time spent before failures, stacked by failure category, one bar per model.
+
+    ``table``: :func:`~aitoearn_lab.wasted_time` of ``df``, when already computed.
+    """
     title = "Render time wasted on failed tasks, by failure category"
-    table = wasted_time(df, rules=rules)
+    table = wasted_time(df, rules=rules) if table is None else table
     if table.empty:
         return message_figure(title, "No failed tasks.")
     totals = table.groupby("model")["wasted_render_s"].sum().sort_values(ascending=False)

@@ -21,6 +21,14 @@ from aitoearn_lab.charts.answers import (
 from aitoearn_lab.charts.context import activity, error_signatures, message_figure, render_heatmap
 from aitoearn_lab.charts.latency import latency_distribution, latency_ecdf
 from aitoearn_lab.charts.outcome import failure_rates, queue_render_bars, state_mix
+from aitoearn_lab.metrics.answers import (
+    Answer,
+    like_for_like_answer,
+    overdue_answer,
+    trend_answer,
+    usable_answer,
+    wasted_answer,
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -35,6 +43,8 @@ class Chart:
     on_dashboard: bool = True
     needs: str = "tasks"
     """What the chart draws, in words: "Nothing to show: no <needs> in this selection"."""
+    answer: Callable[[pd.DataFrame], Answer] | None = None
+    """For a chart of an answer: its tables and what they say, in words (see :meth:`explain`)."""
     options: frozenset[str] = field(init=False)
     """The keyword options ``function`` accepts."""
 
@@ -57,6 +67,16 @@ class Chart:
                 f"({len(df):,} {'task' if len(df) == 1 else 'tasks'}).",
             )
         return figure
+
+    def explain(self, df: pd.DataFrame, **options: Any) -> tuple[go.Figure, list[str]]:
+        """The chart of ``df`` and, for a chart of an answer, the answer in words.
+
+        The answer's tables are computed once, and the chart is drawn from them.
+        """
+        if self.answer is None:
+            return self.draw(df, **options), []
+        said = self.answer(df)
+        return self.draw(df, **{**options, **said.tables}), list(said.sentences)
 
 
 def is_blank(figure: go.Figure) -> bool:
@@ -107,14 +127,14 @@ CHARTS: Final[tuple[Chart, ...]] = (
         key="usable",
         title="Time to a usable video",
         function=usable_time_bars,
-        on_dashboard=False,
+        answer=usable_answer,
         needs="model with enough finished tasks",
     ),
     Chart(
         key="like_for_like",
         title="Like for like",
         function=like_for_like_ratios,
-        on_dashboard=False,
+        answer=like_for_like_answer,
         needs="input configuration shared by two models",
     ),
     Chart(key="latency", title="Latency", function=latency_distribution, needs="succeeded tasks"),
@@ -147,14 +167,14 @@ CHARTS: Final[tuple[Chart, ...]] = (
         key="trend",
         title="Trend",
         function=trend_lines,
-        on_dashboard=False,
+        answer=trend_answer,
         needs="finished tasks",
     ),
     Chart(
         key="overdue",
-        title="Overdue tasks",
+        title="Probably stuck",
         function=overdue_tasks,
-        on_dashboard=False,
+        answer=overdue_answer,
         needs="overdue unfinished tasks",
     ),
     Chart(key="errors", title="Errors", function=error_signatures, needs="failed tasks"),
@@ -162,7 +182,7 @@ CHARTS: Final[tuple[Chart, ...]] = (
         key="wasted",
         title="Wasted time",
         function=wasted_time_bars,
-        on_dashboard=False,
+        answer=wasted_answer,
         needs="failed tasks",
     ),
 )

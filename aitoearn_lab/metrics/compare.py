@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from aitoearn_lab.frame.build import LATENCY_COLUMNS
-from aitoearn_lab.metrics.stats import bootstrap_medians, mann_whitney_u, median_of_sorted
+from aitoearn_lab.metrics.stats import bootstrap_medians, mann_whitney_sorted, median_of_sorted
 from aitoearn_lab.metrics.strata import compare_within
 from aitoearn_lab.metrics.summary import check_choice, latency_values
 from aitoearn_lab.metrics.verdicts import MIN_TASKS, settle
@@ -181,7 +181,7 @@ def _compared(
     difference = boot - base.boot
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(base.boot > 0, boot / base.boot, np.nan)
-    _, p_value = mann_whitney_u(values, base.values)
+    _, p_value = mann_whitney_sorted(values, base.values)
     record: dict[str, Any] = {
         "model": model,
         "baseline": base.model,

@@ -107,18 +107,22 @@ def overdue(df: pd.DataFrame, *, quantile: float = 0.99, now: TimeLike = None) -
 
 def overdue_note(df: pd.DataFrame, *, now: TimeLike = None, quantile: float = 0.99) -> list[str]:
     """A sentence for :func:`~aitoearn_lab.metrics.notes.data_notes` when tasks are overdue."""
-    late = overdue(df, quantile=quantile, now=now)
+    said = overdue_sentence(overdue(df, quantile=quantile, now=now), quantile=quantile)
+    return [f"{said[:-1]} (see overdue())."] if said else []
+
+
+def overdue_sentence(late: pd.DataFrame, *, quantile: float = 0.99) -> str:
+    """How many tasks of :func:`overdue`'s table are probably stuck, and the worst (or empty)."""
     if late.empty:
-        return []
+        return ""
     worst = late.iloc[0]
     count = len(late)
     subject = "1 unfinished task is" if count == 1 else f"{count:,} unfinished tasks are"
-    return [
+    return (
         f"{subject} older than {quantile:.0%} of their model's turnarounds and probably stuck; "
         f"the worst, {worst['task_id']} ({worst['model']}), has waited "
-        f"{format_duration(float(worst['age_s']))}, {worst['times_over']:.1f}× that "
-        f"(see overdue())."
-    ]
+        f"{format_duration(float(worst['age_s']))}, {worst['times_over']:.1f}× that."
+    )
 
 
 def _quantile(durations: np.ndarray, observed: np.ndarray, quantile: float) -> tuple[float, str]:

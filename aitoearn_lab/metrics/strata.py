@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from aitoearn_lab.metrics.stats import bootstrap_medians, mann_whitney_u, median_of_sorted
+from aitoearn_lab.metrics.stats import bootstrap_medians, mann_whitney_sorted, median_of_sorted
 from aitoearn_lab.metrics.verdicts import settle
 
 _NORMAL = NormalDist()
@@ -102,11 +102,20 @@ def compare_within(
         name = str(model_names[model_index])
         samples.setdefault(name, {})[labels[stratum_index]] = ordered[start:end]
     base = samples.get(baseline, {})
+    # The baseline's bootstrap medians of a stratum are the same for every model: drawn once.
+    base_boots = {
+        stratum: bootstrap_medians(
+            values, resamples=resamples, rng=_generator(seed, "\0baseline", stratum)
+        )
+        for stratum, values in base.items()
+    }
     records = []
     for model in models:
         mine = samples.get(model, {})
         shared = sorted(set(mine) & set(base))
-        record = _pooled(mine, base, shared, resamples=resamples, seed=seed, model=model)
+        record = _pooled(
+            mine, base, shared, resamples=resamples, seed=seed, model=model, base_boots=base_boots
+        )
         record.update(
             model=model,
             baseline=baseline,
@@ -134,6 +143,7 @@ def _pooled(
     resamples: int,
     seed: int,
     model: str,
+    base_boots: dict[str, np.ndarray],
 ) -> dict[str, Any]:
     tasks = sum(mine[s].size for s in shared)
     base_tasks = sum(base[s].size for s in shared)
@@ -167,9 +177,7 @@ def _pooled(
         boot += weight * bootstrap_medians(
             mine[stratum], resamples=resamples, rng=_generator(seed, model, stratum)
         )
-        base_boot += weight * bootstrap_medians(
-            base[stratum], resamples=resamples, rng=_generator(seed, "\0baseline", stratum)
-        )
+        base_boot += weight * base_boots[stratum]
         z, size = _signed_z(mine[stratum], base[stratum])
         if not math.isnan(z):
             z_sum += math.sqrt(size) * z
@@ -196,7 +204,7 @@ def _pooled(
 
 def _signed_z(values: np.ndarray, base: np.ndarray) -> tuple[float, int]:
     """The Mann-Whitney z of one stratum, positive when ``values`` tend to be larger."""
-    u, p_value = mann_whitney_u(values, base)
+    u, p_value = mann_whitney_sorted(values, base)
     if math.isnan(p_value):
         return math.nan, 0
     # From the lower tail: 1 - p/2 rounds to 1.0 for tiny p, p/2 itself does not.

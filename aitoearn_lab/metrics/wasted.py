@@ -48,26 +48,31 @@ def wasted_time(df: pd.DataFrame, *, rules: Mapping[str, str] | None = None) -> 
     if failures.empty:
         return pd.DataFrame({name: [] for name in WASTED_COLUMNS})
     signatures = failures["signature"].to_numpy(dtype=object)
-    unique = pd.unique(signatures)
-    category_of = dict(zip(unique, categorize(list(unique), rules), strict=True))
+    signature_codes, unique = pd.factorize(signatures)
+    category_codes, categories = pd.factorize(
+        np.asarray(categorize(list(unique), rules), dtype=object)[signature_codes]
+    )
+    model_codes, models = pd.factorize(
+        failures["model"].astype(object).fillna("(no model)").to_numpy(dtype=object)
+    )
     render = df["render_s"].loc[failures.index].to_numpy(dtype=float)
     total = df["total_s"].loc[failures.index].to_numpy(dtype=float)
-    frame = pd.DataFrame(
+    # Summed on integer cell codes with numpy: a pandas group-by on text keys costs more than
+    # the rest, and a dashboard recomputes this table after every filter change.
+    cell = category_codes * len(models) + model_codes
+    cells, inverse = np.unique(cell, return_inverse=True)
+    table = pd.DataFrame(
         {
-            "category": [category_of[s] for s in signatures],
-            "model": failures["model"].astype(object).fillna("(no model)").to_numpy(),
-            "render": np.where(render >= 0, render, 0.0),
-            "total": np.where(total >= 0, total, 0.0),
+            "category": np.asarray(categories, dtype=object)[cells // len(models)],
+            "model": np.asarray(models, dtype=object)[cells % len(models)],
+            "failures": np.bincount(inverse, minlength=cells.size).astype(np.int64),
+            "wasted_render_s": np.bincount(
+                inverse, weights=np.where(render >= 0, render, 0.0), minlength=cells.size
+            ),
+            "wasted_total_s": np.bincount(
+                inverse, weights=np.where(total >= 0, total, 0.0), minlength=cells.size
+            ),
         }
-    )
-    table = (
-        frame.groupby(["category", "model"], sort=True)
-        .agg(
-            failures=("render", "size"),
-            wasted_render_s=("render", "sum"),
-            wasted_total_s=("total", "sum"),
-        )
-        .reset_index()
     )
     table["mean_render_s"] = table["wasted_render_s"] / table["failures"]
     whole = table["wasted_render_s"].sum()

@@ -8,37 +8,12 @@ from __future__ import annotations
 
 import html
 from collections.abc import Mapping, Sequence
-from typing import Any, Final
+from typing import Any
 
 import pandas as pd
 
+from aitoearn_lab.metrics.answers import fastest_sentence, interval_text, wasted_sentence
 from aitoearn_lab.report import page as h
-
-WITHIN: Final = ("input_resolution", "input_duration")
-"""The columns the like-for-like answers compare inside."""
-
-CATEGORY_MOVES: Final = {
-    "moderation": "change the request",
-    "invalid_input": "change the request",
-    "quota": "top up credits",
-    "timeout": "the platform or its provider",
-    "upstream": "the platform or its provider",
-}
-"""Whose move a failure category is, in words."""
-
-
-def fastest_sentence(usable: pd.DataFrame) -> str:
-    """ "Fastest usable video: X, expected N (95% interval a–b), ..." from ``time_to_usable``."""
-    ranked = usable[usable["rank"].notna()] if "rank" in usable.columns else usable.iloc[:0]
-    if ranked.empty:
-        return "No model has enough finished tasks to say which gives a usable video fastest."
-    best = ranked.sort_values("rank", kind="stable").iloc[0]
-    interval = _interval(best["expected_s_lo"], best["expected_s_hi"])
-    return (
-        f"Fastest usable video: {ranked.sort_values('rank', kind='stable').index[0]}, expected "
-        f"{h.seconds(best['expected_s'])}{f' (95% interval {interval})' if interval else ''}, "
-        "counting failed attempts resubmitted at once."
-    )
 
 
 def usable_section(
@@ -76,7 +51,7 @@ def usable_section(
         return h.section("usable", "Which model gives a usable video fastest?", lead)
     frame = usable.reset_index()
     frame["expected_text"] = [
-        h.seconds(value) + (f" ({span})" if (span := _interval(lo, hi)) else "")
+        h.seconds(value) + (f" ({span})" if (span := interval_text(lo, hi)) else "")
         for value, lo, hi in zip(
             frame["expected_s"], frame["expected_s_lo"], frame["expected_s_hi"], strict=True
         )
@@ -207,14 +182,6 @@ def wasted_parts(wasted: pd.DataFrame, charts: Mapping[str, str]) -> str:
     """Failures by category in words (whose move it is), the wasted-time table and chart."""
     if wasted.empty:
         return ""
-    totals = wasted.groupby("category", sort=False)[["failures", "wasted_render_s"]].sum()
-    totals = totals.sort_values("failures", ascending=False, kind="stable")
-    said = [
-        f"{category}: {int(row.failures):,} failure{'' if int(row.failures) == 1 else 's'}, "
-        f"{h.seconds(row.wasted_render_s)} of render "
-        f"time ({CATEGORY_MOVES.get(str(category), 'read the messages')})"
-        for category, row in totals.iterrows()
-    ]
     columns = [
         h.Column(key="category", header="category", format=text, numeric=False),
         h.Column(key="model", header="model", format=text, numeric=False, nowrap=True),
@@ -225,8 +192,8 @@ def wasted_parts(wasted: pd.DataFrame, charts: Mapping[str, str]) -> str:
         h.Column(key="share_of_wasted", header="share", format=h.percent),
     ]
     return (
-        '<p class="lead">By category: '
-        + html.escape("; ".join(said) + ".")
+        '<p class="lead">'
+        + html.escape(wasted_sentence(wasted))
         + "</p>"
         + h.chart(charts["wasted"])
         + h.table(wasted, columns)
@@ -244,12 +211,6 @@ def cost_line(*, failed_billed: bool) -> str:
         "Cost per usable video = the price of every succeeded task / usable videos; "
         "failed tasks not billed."
     )
-
-
-def _interval(low: Any, high: Any) -> str:
-    if low is None or high is None or pd.isna(low) or pd.isna(high):
-        return ""
-    return f"{h.seconds(low)}–{h.seconds(high)}"
 
 
 def text(value: Any) -> str:

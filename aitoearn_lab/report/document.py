@@ -27,6 +27,7 @@ from aitoearn_lab._version import __version__
 from aitoearn_lab.charts.registry import CHARTS
 from aitoearn_lab.charts.style import model_colors
 from aitoearn_lab.frame.tables import write_csv, write_tasks
+from aitoearn_lab.metrics.answers import WITHIN
 from aitoearn_lab.metrics.compare import compare_models
 from aitoearn_lab.metrics.drift import trend
 from aitoearn_lab.metrics.failures import error_groups
@@ -40,7 +41,6 @@ from aitoearn_lab.metrics.summary import summarize
 from aitoearn_lab.metrics.usable import time_to_usable
 from aitoearn_lab.metrics.wasted import wasted_time
 from aitoearn_lab.report import page
-from aitoearn_lab.report.answers import WITHIN
 from aitoearn_lab.report.sections import Answers, body_sections
 
 REPORT_FILES: Final = {
@@ -212,9 +212,16 @@ class Report:
     def figures(self) -> dict[str, go.Figure]:
         """Every chart of the report, by name, in page order."""
         options = {"summary": self.summary, "freq": self.freq}
+        # The charts of the answers are drawn from the tables the page shows, not computed again.
         extra: dict[str, dict[str, object]] = {
             "usable": {"table": self.usable, "within": self.usable.attrs.get("within")},
-            "trend": {"freq": self.trend_freq},
+            "like_for_like": {
+                "overall": self.comparison,
+                "matched": self.comparison_like_for_like,
+            },
+            "overdue": {"table": self.overdue},
+            "trend": {"freq": self.trend_freq, "table": self.trend},
+            "wasted": {"table": self.wasted},
         }
         return {
             chart.key: chart.draw(self.df, **{**options, **extra.get(chart.key, {})})
@@ -226,7 +233,7 @@ class Report:
         drawn = self.figures()
         trend_chart = next(chart for chart in CHARTS if chart.key == "trend")
         drawn["trend_failures"] = trend_chart.draw(
-            self.df, freq=self.trend_freq, metric="failure_rate"
+            self.df, freq=self.trend_freq, metric="failure_rate", table=self.trend
         )
         return drawn
 

@@ -69,7 +69,9 @@ def test_results_are_reproducible_and_depend_on_the_seed() -> None:
     first = compare_models(tasks, seed=1)
     pd.testing.assert_frame_equal(first, compare_models(tasks, seed=1))
     other = compare_models(tasks, seed=2)
-    assert first.iloc[1]["difference_lo"] != other.iloc[1]["difference_lo"]
+    bounds = ["difference_lo", "difference_hi", "ratio_lo", "ratio_hi"]
+    # One bound may fall on the same pair of sample values under both seeds; not all four.
+    assert first.iloc[1][bounds].tolist() != other.iloc[1][bounds].tolist()
 
 
 def test_a_model_with_one_task_has_too_few() -> None:

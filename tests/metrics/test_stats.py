@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 from aitoearn_lab.metrics.stats import (
-    average_ranks,
     bootstrap_medians,
     kaplan_meier,
     kaplan_meier_median,
@@ -111,8 +110,21 @@ def test_median_of_sorted() -> None:
     assert math.isnan(median_of_sorted(np.empty(0)))
 
 
-def test_average_ranks_share_ties() -> None:
-    assert average_ranks(np.array([3.0, 1.0, 3.0, 2.0, 3.0])).tolist() == [4, 1, 4, 2, 4]
+@pytest.mark.parametrize("seed", range(5))
+def test_mann_whitney_equals_the_pair_count_with_ties(seed: int) -> None:
+    # U by its definition, over every pair; the tie term from the pooled sample's counts.
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, 12, size=int(rng.integers(1, 40))).astype(float)
+    y = rng.integers(0, 12, size=int(rng.integers(1, 40))).astype(float)
+    pairs = x[:, None] - y[None, :]
+    expected_u = float((pairs > 0).sum() + 0.5 * (pairs == 0).sum())
+    _, counts = np.unique(np.concatenate((x, y)), return_counts=True)
+    n1, n2, n = x.size, y.size, x.size + y.size
+    variance = n1 * n2 / 12.0 * ((n + 1) - float((counts**3 - counts).sum()) / (n * (n - 1)))
+    z = max(abs(expected_u - n1 * n2 / 2.0) - 0.5, 0.0) / math.sqrt(variance)
+    u, p = mann_whitney_u(rng.permutation(x), rng.permutation(y))
+    assert u == expected_u
+    assert p == pytest.approx(min(1.0, math.erfc(z / math.sqrt(2.0))), rel=1e-12)
 
 
 def test_mann_whitney_without_ties_worked_by_hand() -> None:

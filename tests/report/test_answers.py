@@ -12,8 +12,8 @@ from click.testing import CliRunner
 from aitoearn_lab import Report, compare_models, mix_notes, time_to_usable, write_report
 from aitoearn_lab.cli.commands import cli
 from aitoearn_lab.frame.tables import read_csv, write_tasks
+from aitoearn_lab.metrics.answers import WITHIN
 from aitoearn_lab.metrics.moments import format_duration
-from aitoearn_lab.report.answers import WITHIN
 from tests.metrics.test_cost import PRICES, priced_frame
 from tests.metrics.test_drift import slow_day_frame
 from tests.metrics.test_lateness import at, stuck_frame
