@@ -176,7 +176,10 @@ class Dashboard(Actions, widgets.VBox):
         # a widget two seconds to start: so a chart's widget is made when its tab first opens.
         self.figures: list[go.FigureWidget | None] = [None] * len(DASHBOARD_CHARTS)
         # A chart of an answer says it in words above the chart (empty for the others).
-        self.answers = [widgets.HTML().add_class("lab-answer-widget") for _ in DASHBOARD_CHARTS]
+        self.answers = [
+            widgets.HTML().add_class("lab-answer-widget").add_class(f"lab-answer-{index}")
+            for index in range(len(DASHBOARD_CHARTS))
+        ]
         self._slots = [
             widgets.VBox([answer], layout={"min_height": "220px", "width": "100%"})
             for answer in self.answers

@@ -64,6 +64,8 @@ STYLE: Final = """
            max-width: 480px; }
 .lab-table td[title] { cursor: help; text-decoration: underline dotted #9aa5b1; }
 .lab-table .lab-nowrap { white-space: nowrap; }
+.lab-dashboard .jupyter-widget-tab > .lm-TabBar .lm-TabBar-tab { flex: 0 1 auto; }
+.lab-dashboard .jupyter-widget-tab > .lm-TabBar > .lm-TabBar-content { flex-wrap: wrap; }
 .lab-answer { font: 14px system-ui, sans-serif; color: #1f2933; background: #f7f9fb;
               border: 1px solid #e3e6ea; border-radius: 6px; padding: 8px 12px; margin: 6px 0 2px;
               max-width: 980px; line-height: 1.45; }

@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import zlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from statistics import NormalDist
 from typing import Any
 
@@ -233,29 +234,62 @@ def mix_notes(
         verdict changes (the answer changes) or whose median moves by more than ``threshold``.
     """
     within = ", ".join(like_for_like.attrs.get("within", [])) or "the input configuration"
-    before = overall.set_index("model")
     notes: list[str] = []
-    for row in like_for_like.itertuples(index=False):
-        if row.verdict == "baseline" or row.model not in before.index:
-            continue
-        old = before.loc[row.model]
-        if old["verdict"] != row.verdict:
+    for change in mix_changes(overall, like_for_like, threshold=threshold):
+        row = change.row
+        if change.verdict_changed:
             notes.append(
                 f"{row.model} got a different mix of inputs than {row.baseline}: overall it is "
-                f"{_word(old['verdict'])}, but like for like ({within}, {row.tasks:,} against "
-                f"{row.baseline_tasks:,} comparable tasks) it is {_word(row.verdict)}. The "
-                f"like-for-like answer is the one to trust."
+                f"{verdict_words(change.overall_verdict)}, but like for like ({within}, "
+                f"{row.tasks:,} against {row.baseline_tasks:,} comparable tasks) it is "
+                f"{verdict_words(row.verdict)}. The like-for-like answer is the one to trust."
             )
-        elif old["ratio"] > 0 and row.ratio > 0 and abs(row.ratio / old["ratio"] - 1.0) > threshold:
+        else:
             notes.append(
                 f"{row.model} against {row.baseline}: the input mixes differ; like for like "
                 f"({within}) the ratio of medians is {row.ratio:.2f} instead of "
-                f"{old['ratio']:.2f} overall, with the same verdict ({row.verdict})."
+                f"{change.overall_ratio:.2f} overall, with the same verdict ({row.verdict})."
             )
     return notes
 
 
-def _word(verdict: str) -> str:
+@dataclass(frozen=True)
+class MixChange:
+    """A model whose like-for-like comparison differs from its overall one."""
+
+    row: Any
+    """Its row of the like-for-like table (a named tuple)."""
+    overall_verdict: str
+    overall_ratio: float
+
+    @property
+    def verdict_changed(self) -> bool:
+        """The answer changes (else only the ratio of medians moves)."""
+        return bool(self.overall_verdict != self.row.verdict)
+
+
+def mix_changes(
+    overall: pd.DataFrame, like_for_like: pd.DataFrame, *, threshold: float = 0.10
+) -> list[MixChange]:
+    """The models :func:`mix_notes` speaks of: a changed verdict, or a ratio that moved by more
+    than ``threshold``."""
+    before = overall.set_index("model")
+    changes: list[MixChange] = []
+    for row in like_for_like.itertuples(index=False):
+        if row.verdict == "baseline" or row.model not in before.index:
+            continue
+        old = before.loc[row.model]
+        change = MixChange(row, str(old["verdict"]), float(old["ratio"]))
+        moved = (
+            old["ratio"] > 0 and row.ratio > 0 and abs(row.ratio / old["ratio"] - 1.0) > threshold
+        )
+        if change.verdict_changed or moved:
+            changes.append(change)
+    return changes
+
+
+def verdict_words(verdict: str) -> str:
+    """``"faster than the baseline"``, or a verdict that says no such thing, quoted."""
     return f"{verdict} than the baseline" if verdict in ("faster", "slower") else f"'{verdict}'"
 
 

@@ -13,11 +13,13 @@ import pytest
 
 from aitoearn_lab import Client, read_tasks, to_frame
 from aitoearn_lab.app.board import CHART_TABS, TABLE_COLUMNS, Dashboard, dashboard
-from aitoearn_lab.app.content import tasks_html
+from aitoearn_lab.app.content import answer_html, tasks_html
+from aitoearn_lab.charts.registry import DASHBOARD_CHARTS
 from aitoearn_lab.charts.style import seconds_text
 from aitoearn_lab.errors import AuthenticationError
 from aitoearn_lab.frame.tables import read_csv
 from aitoearn_lab.simulator import ManualClock, Simulator, World
+from tests.metrics.test_usable import simpson_frame
 from tests.support import ANCHOR
 from tests.support.records import world_frame
 
@@ -220,6 +222,34 @@ def test_a_stale_tab_is_drawn_when_it_opens(world: pd.DataFrame) -> None:
     latency = app.figure("Latency")  # stale since the filter change: drawn now
     expected = dict(CHART_TABS)["Latency"](app.filtered)
     assert json.loads(latency.to_json()) == json.loads(expected.to_json())
+
+
+def said(app: Dashboard, title: str) -> str:
+    """The words above the chart of the tab called ``title`` (drawn now if stale)."""
+    app.figure(title)
+    return app.answers[[chart.title for chart in DASHBOARD_CHARTS].index(title)].value
+
+
+def test_each_answer_tab_says_its_answer_for_the_selection(world: pd.DataFrame) -> None:
+    app = dashboard(world)
+    for step in ("all", "three models", "one model"):
+        if step == "three models":
+            app.model_filter.value = tuple(app.model_filter.options[:3])
+        elif step == "one model":
+            app.model_filter.value = tuple(app.model_filter.options[:1])
+        for chart in DASHBOARD_CHARTS:
+            expected = chart.answer(app.filtered).sentences if chart.answer else []
+            assert said(app, chart.title) == answer_html(expected), (step, chart.title)
+    assert "Nothing to compare" in said(app, "Like for like")
+    assert said(app, "Latency") == ""  # a chart that is no answer has no words
+
+
+def test_the_like_for_like_tab_says_when_the_mixes_change_the_answer() -> None:
+    app = dashboard(simpson_frame())
+    assert "The input mixes change the answer" in said(app, "Like for like")
+    assert "A is slower than the baseline overall but faster" in said(app, "Like for like")
+    app.resolution_filter.value = ("1080p",)  # one resolution: nothing to adjust for
+    assert "The input mixes do not change the answer" in said(app, "Like for like")
 
 
 def test_headline_figures_describe_the_selection(world: pd.DataFrame) -> None:

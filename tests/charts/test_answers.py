@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+
+import pandas as pd
 import pytest
 
 from aitoearn_lab.charts.answers import (
@@ -11,10 +14,11 @@ from aitoearn_lab.charts.answers import (
     usable_time_bars,
     wasted_time_bars,
 )
+from aitoearn_lab.charts.registry import CHARTS, Chart
 from tests.metrics.test_drift import slow_day_frame
 from tests.metrics.test_lateness import at, stuck_frame
 from tests.metrics.test_usable import flip_frame, simpson_frame
-from tests.support.records import done, frame
+from tests.support.records import done, frame, world_frame
 
 
 def test_time_to_usable_bars_rank_the_models() -> None:
@@ -60,3 +64,13 @@ def test_empty_answers_say_so_in_words() -> None:
     tasks = frame([done(i, "A", queue=0, render=10) for i in range(6)])
     assert "No unfinished task is overdue" in overdue_tasks(tasks).layout.annotations[0].text
     assert "No failed tasks" in wasted_time_bars(tasks).layout.annotations[0].text
+
+
+@pytest.mark.parametrize("chart", [c for c in CHARTS if c.answer is not None], ids=lambda c: c.key)
+def test_an_answer_chart_drawn_from_its_tables_equals_one_drawn_afresh(chart: Chart) -> None:
+    tasks = world_frame(500, seed=8)
+    tasks["fetched_at"] = tasks["submitted_at"].max() + pd.Timedelta(minutes=5)
+    figure, sentences = chart.explain(tasks)
+    assert sentences
+    fresh = chart.draw(tasks)
+    assert json.loads(figure.to_json()) == json.loads(fresh.to_json())
