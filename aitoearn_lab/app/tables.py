@@ -97,19 +97,22 @@ def errors_html(selected: pd.DataFrame, top: int = 12) -> str:
     if groups.empty:
         return "<p class='lab-empty'>No failed tasks in this selection.</p>"
     head = "".join(
-        f"<th>{name}</th>" for name in ("count", "share", "signature", "models", "last seen")
+        f"<th>{name}</th>"
+        for name in ("count", "share", "category", "signature", "models", "last seen")
     )
     examples = groups["example"] if "example" in groups else groups["signature"]
     body = "".join(
         "<tr>"
         f"<td class='lab-nowrap'>{count:,}</td><td class='lab-nowrap'>{100 * share:.1f}%</td>"
+        f"<td class='lab-nowrap'>{html.escape(str(category))}</td>"
         f"{_long_cell(signature, full=example)}"
         f"<td class='lab-text'>{html.escape(', '.join(map(str, models)))}</td>"
         f"{_time_cell(seen)}"
         "</tr>"
-        for count, share, signature, models, seen, example in zip(
+        for count, share, category, signature, models, seen, example in zip(
             groups["count"],
             groups["share"],
+            groups["category"],
             groups["signature"],
             groups["models"],
             groups["last_seen"],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import math
 import re
 
@@ -14,6 +15,7 @@ from aitoearn_lab.charts.registry import CHARTS, DASHBOARD_CHARTS
 from aitoearn_lab.charts.style import seconds_text
 from aitoearn_lab.metrics.overview import Headline
 from aitoearn_lab.report import page
+from tests.metrics.test_usable import flip_frame
 from tests.support import ANCHOR
 from tests.support.records import done, frame, record
 
@@ -131,3 +133,20 @@ def test_one_registry_serves_the_report_and_the_dashboard(awkward: pd.DataFrame)
         chart.title for chart in DASHBOARD_CHARTS
     ]
     assert len({chart.key for chart in CHARTS}) == len(CHARTS)
+
+
+def test_the_dashboard_says_the_answers_in_the_reports_words() -> None:
+    tasks = flip_frame()
+    tasks["fetched_at"] = SEEN_AT
+    board = dashboard(tasks)
+    page_text = html.unescape(Report(tasks, now=SEEN_AT).html())
+    titles = [chart.title for chart in DASHBOARD_CHARTS]
+    for title, sentence in (
+        ("Time to a usable video", "Fastest usable video: reliable"),
+        ("Wasted time", "By category: upstream: 10 failures"),
+    ):
+        board.figure(title)
+        said = html.unescape(re.sub(r"<[^>]+>", " ", board.answers[titles.index(title)].value))
+        first = said.strip().split(". ")[0]
+        assert first.startswith(sentence), title
+        assert first in page_text, title  # the same sentence, word for word, in the report

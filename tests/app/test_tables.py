@@ -8,10 +8,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from aitoearn_lab import to_frame
+from aitoearn_lab import error_groups, to_frame
 from aitoearn_lab.app.board import dashboard
 from aitoearn_lab.app.tables import errors_html, tasks_html
 from aitoearn_lab.charts.registry import CHARTS
+from aitoearn_lab.metrics.categories import CATEGORIES
 from aitoearn_lab.metrics.moments import format_duration
 from aitoearn_lab.simulator import World
 from tests.support import ANCHOR
@@ -114,3 +115,11 @@ def test_failed_tasks_only_leave_latency_in_words_not_a_broken_axis(tasks: pd.Da
     latency = next(chart for chart in CHARTS if chart.key == "latency").draw(failed)
     assert not latency.data
     assert "no succeeded tasks" in latency.layout.annotations[0].text
+
+
+def test_the_failure_table_names_each_signatures_category(tasks: pd.DataFrame) -> None:
+    cells = r"<tr><td class='lab-nowrap'>[^<]*</td><td[^>]*>[^<]*</td><td[^>]*>([^<]*)</td>"
+    rows = re.findall(cells, errors_html(tasks))
+    groups = error_groups(tasks).head(12)
+    assert rows == groups["category"].tolist()
+    assert len(rows) > 1 and set(rows) <= set(CATEGORIES)
