@@ -20,7 +20,7 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
-from aitoearn_lab.metrics.stats import mann_whitney_u, wilson_interval
+from aitoearn_lab.metrics.stats import mann_whitney_sorted, wilson_interval
 from aitoearn_lab.metrics.summary import grouped_stats
 from aitoearn_lab.metrics.verdicts import MIN_TASKS
 
@@ -160,12 +160,12 @@ def _shifts(table: pd.DataFrame, by: str, times: list[np.ndarray], alpha: float)
             finished, failed = int(table["finished"].iat[row]), int(table["failed"].iat[row])
             if finished >= MIN_TASKS and earlier_finished >= MIN_TASKS:
                 failure_p[row] = _higher_rate_p(failed, finished, earlier_failed, earlier_finished)
-            now_times = times[row]
+            now_times = times[row]  # sorted, as is ``before``: the rank test needs no sort
             # Each piece is sorted already: a stable sort (timsort) merges the runs in near-linear
             # time, instead of sorting from scratch for every period.
             before = np.sort(np.concatenate(earlier), kind="stable") if earlier else np.empty(0)
             if now_times.size >= MIN_TASKS and before.size >= MIN_TASKS:
-                _, p_value = mann_whitney_u(_thin(now_times), _thin(before))
+                _, p_value = mann_whitney_sorted(_thin(now_times), _thin(before))
                 if np.median(now_times) > np.median(before):
                     turnaround_p[row] = p_value
             worse = []
@@ -201,11 +201,10 @@ def _higher_rate_p(failed: int, finished: int, before_failed: int, before_finish
     return 0.5 * math.erfc(z / math.sqrt(2.0))
 
 
-def _thin(values: np.ndarray) -> np.ndarray:
+def _thin(ordered: np.ndarray) -> np.ndarray:
     """At most :data:`MAX_TEST_VALUES` values, evenly spaced through the sorted sample."""
-    if values.size <= MAX_TEST_VALUES:
-        return values
-    ordered = np.sort(values)
+    if ordered.size <= MAX_TEST_VALUES:
+        return ordered
     return ordered[np.linspace(0, ordered.size - 1, MAX_TEST_VALUES).astype(np.int64)]
 
 
