@@ -161,7 +161,11 @@ def like_for_like_ratios(
         height=rows_height(len(overall) - 1),
         subtitle=f"model median / {base} median; below 1 is faster",
     )
-    layout["xaxis"] = {"title": {"text": "ratio of medians"}, "type": "log"}
+    layout["xaxis"] = {
+        "title": {"text": "ratio of medians"},
+        "type": "log",
+        **_ratio_ticks([overall, matched]),
+    }
     layout["yaxis"] = model_axis()
     layout["shapes"] = [
         {
@@ -344,6 +348,27 @@ def wasted_time_bars(
     layout["xaxis"] = {"title": {"text": "render seconds before the failure"}}
     layout["yaxis"] = model_axis()
     return build_figure(traces, layout)
+
+
+def _ratio_ticks(tables: Sequence[pd.DataFrame]) -> dict[str, Any]:
+    """Round ratios as the log axis's ticks (``×0.5``, ``×1``, ``×2``), over the range drawn.
+
+    Plotly labels a log axis's minor ticks by their first digit alone ("8 9 1 2"), which reads
+    as nonsense for ratios around 1.
+    """
+    values = np.concatenate(
+        [t[c].to_numpy(dtype=float) for t in tables for c in ("ratio", "ratio_lo", "ratio_hi")]
+    )
+    values = values[np.isfinite(values) & (values > 0)]
+    low, high = (float(values.min()), float(values.max())) if values.size else (1.0, 1.0)
+    ticks = [v for v in _NICE_RATIOS if low / 1.15 <= v <= high * 1.15] or [1.0]
+    return {"tickvals": ticks, "ticktext": [f"×{v:g}" for v in ticks]}
+
+
+_NICE_RATIOS: Final = (
+    0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 3.0, 5.0, 7.5,
+    10.0, 15.0, 20.0, 30.0, 50.0, 100.0,
+)  # fmt: skip
 
 
 def _shown(metric: str, value: float) -> str:

@@ -83,12 +83,22 @@ def like_for_like_answer(df: pd.DataFrame, *, within: Sequence[str] = WITHIN) ->
     input mixes change the answer (:func:`~aitoearn_lab.mix_notes`)."""
     overall = compare_models(df)
     if len(overall) < 2:
-        return Answer(
-            {"overall": overall, "matched": overall},
-            ["Nothing to compare: fewer than two models with tasks."],
-        )
+        return Answer({"overall": overall, "matched": overall}, mix_summary(overall, overall))
     baseline = str(overall["baseline"].iloc[0])
     matched = compare_models(df, baseline=baseline, within=list(within))
+    return Answer({"overall": overall, "matched": matched}, mix_summary(overall, matched))
+
+
+def mix_summary(overall: pd.DataFrame, matched: pd.DataFrame) -> list[str]:
+    """Whether the input mixes change the comparison's answer, in a sentence or two.
+
+    :func:`~aitoearn_lab.mix_notes` has a sentence per model; this names the models whose
+    verdict changes and gathers those whose ratio only moves, for a page or a tab.
+    """
+    if len(matched) < 2:
+        return ["Nothing to compare: fewer than two models with tasks."]
+    baseline = str(matched["baseline"].iloc[0])
+    within = matched.attrs.get("within", list(WITHIN))
     inside = "the same " + " and ".join(_column_word(column) for column in within)
     changes = mix_changes(overall, matched)
     changed = [change for change in changes if change.verdict_changed]
@@ -111,14 +121,14 @@ def like_for_like_answer(df: pd.DataFrame, *, within: Sequence[str] = WITHIN) ->
         ]
     if moved:
         ratios = [
-            f"{c.row.model} {c.row.ratio:.2f} instead of {c.overall_ratio:.2f}" for c in moved
+            f"{c.row.model} ×{c.row.ratio:.2f} instead of ×{c.overall_ratio:.2f}" for c in moved
         ]
         models = _count(len(moved), "model", "models")
         said.append(
             f"Like for like, the ratio of medians moves by more than 10% for {models} with the "
             f"same verdict: {_some(ratios, joiner=', ')}."
         )
-    return Answer({"overall": overall, "matched": matched}, said)
+    return said
 
 
 def overdue_answer(df: pd.DataFrame, *, quantile: float = 0.99) -> Answer:

@@ -12,7 +12,12 @@ from typing import Any
 
 import pandas as pd
 
-from aitoearn_lab.metrics.answers import fastest_sentence, interval_text, wasted_sentence
+from aitoearn_lab.metrics.answers import (
+    fastest_sentence,
+    interval_text,
+    mix_summary,
+    wasted_sentence,
+)
 from aitoearn_lab.report import page as h
 
 
@@ -76,16 +81,27 @@ def usable_section(
 
 
 def like_for_like_section(
+    overall: pd.DataFrame,
     matched: pd.DataFrame,
     notes: Sequence[str],
     charts: Mapping[str, str],
     colors: Mapping[str, str],
 ) -> str:
-    """Each model against the baseline inside the same input configuration, and what it changes."""
-    said = list(notes) or ["The input mixes do not change the answer."]
-    lead = " ".join(html.escape(sentence) for sentence in said)
+    """Each model against the baseline inside the same input configuration, and what it changes.
+
+    The lead is :func:`~aitoearn_lab.metrics.answers.mix_summary` (what the dashboard's tab
+    says too); the sentence per model (``notes``, :func:`~aitoearn_lab.mix_notes`) folds below.
+    """
     if matched.empty or matched["median"].isna().all():
         return h.section("like", "Like for like", "No model has finished tasks yet.")
+    lead = " ".join(html.escape(sentence) for sentence in mix_summary(overall, matched))
+    folded = (
+        '<details class="notes"><summary>Each model, in words</summary><ul>'
+        + "".join(f"<li>{html.escape(sentence)}</li>" for sentence in notes)
+        + "</ul></details>"
+        if notes
+        else ""
+    )
     frame = matched.copy()
     is_baseline = frame["verdict"] == "baseline"
     frame["ratio_text"] = [
@@ -116,6 +132,7 @@ def like_for_like_section(
         lead
         + " Each model is compared with the baseline only inside the same input resolution and "
         "duration; the strata are pooled into one ratio of medians with a stratified bootstrap.",
+        folded,
         h.table(frame, columns),
         h.chart(charts["like_for_like"]),
     )

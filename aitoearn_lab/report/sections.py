@@ -91,7 +91,7 @@ def body_sections(
                 summary, charts, colors, zero_queue=zero_queue, failed_billed=answers.failed_billed
             ),
             compare_section(comparison, colors),
-            a.like_for_like_section(answers.like_for_like, answers.mix, charts, colors),
+            a.like_for_like_section(comparison, answers.like_for_like, answers.mix, charts, colors),
             a.overdue_section(answers.overdue, charts, colors),
             a.trend_section(answers.trend, charts, answers.trend_freq),
             h.section(

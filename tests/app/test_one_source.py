@@ -143,6 +143,7 @@ def test_the_dashboard_says_the_answers_in_the_reports_words() -> None:
     titles = [chart.title for chart in DASHBOARD_CHARTS]
     for title, sentence in (
         ("Time to a usable video", "Fastest usable video: reliable"),
+        ("Like for like", "The input mixes do not change the answer"),
         ("Wasted time", "By category: upstream: 10 failures"),
     ):
         board.figure(title)

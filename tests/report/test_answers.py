@@ -47,7 +47,10 @@ def test_the_headline_names_the_model_that_failures_make_fastest() -> None:
     ) in usable
     assert LEAD not in page  # one input configuration: nothing to adjust for
     assert mix_notes(compare_models(tasks), compare_models(tasks, within=list(WITHIN))) == []
-    assert "The input mixes do not change the answer." in section(page, "like")
+    assert (
+        "The input mixes do not change the answer: compared with flaky inside the same "
+        "resolution and duration, every model gets the verdict it gets overall."
+    ) in section(page, "like")
     assert "flaky" in usable and format_duration(70.0) in usable  # the ranking's second row
 
 
@@ -64,6 +67,12 @@ def test_a_simpson_pair_leads_with_the_like_for_like_answer() -> None:
     assert report.usable.index[0] == "A"
     assert f"Fastest usable video: A, expected {format_duration(65.0)}" in usable
     like = section(page, "like")
+    # The lead is the dashboard tab's summary; each model's sentence folds below it.
+    assert html.escape(
+        "The input mixes change the answer. Compared with B inside the same resolution and "
+        "duration: A is slower than the baseline overall but faster than the baseline like for "
+        "like (30 against 30 comparable tasks)."
+    ) in like
     for sentence in notes:
         assert html.escape(sentence) in like
     assert "like for like" in like and "faster" in like
