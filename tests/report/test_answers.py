@@ -68,11 +68,14 @@ def test_a_simpson_pair_leads_with_the_like_for_like_answer() -> None:
     assert f"Fastest usable video: A, expected {format_duration(65.0)}" in usable
     like = section(page, "like")
     # The lead is the dashboard tab's summary; each model's sentence folds below it.
-    assert html.escape(
-        "The input mixes change the answer. Compared with B inside the same resolution and "
-        "duration: A is slower than the baseline overall but faster than the baseline like for "
-        "like (30 against 30 comparable tasks)."
-    ) in like
+    assert (
+        html.escape(
+            "The input mixes change the answer. Compared with B inside the same resolution and "
+            "duration: A is slower than the baseline overall but faster than the baseline like for "
+            "like (30 against 30 comparable tasks)."
+        )
+        in like
+    )
     for sentence in notes:
         assert html.escape(sentence) in like
     assert "like for like" in like and "faster" in like
