@@ -8,7 +8,6 @@ from __future__ import annotations
 from aitoearn_lab.charts.answers import (
     like_for_like_ratios,
     overdue_tasks,
-    trend_lines,
     usable_time_bars,
     wasted_time_bars,
 )
@@ -16,6 +15,7 @@ from aitoearn_lab.charts.context import activity, error_signatures, render_heatm
 from aitoearn_lab.charts.latency import METRIC_TITLES, latency_distribution, latency_ecdf
 from aitoearn_lab.charts.outcome import failure_rates, queue_render_bars, state_mix
 from aitoearn_lab.charts.style import model_colors
+from aitoearn_lab.charts.trends import trend_panels
 
 __all__ = [
     "METRIC_TITLES",
@@ -30,7 +30,7 @@ __all__ = [
     "queue_render_bars",
     "render_heatmap",
     "state_mix",
-    "trend_lines",
+    "trend_panels",
     "usable_time_bars",
     "wasted_time_bars",
 ]

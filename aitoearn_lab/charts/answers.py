@@ -1,4 +1,4 @@
-"""Charts of the answers: time to a usable video, like for like, overdue tasks, trend, wasted time.
+"""Charts of the answers: time to a usable video, like for like, overdue tasks, wasted time.
 
 Each function takes the tasks DataFrame (and optionally the table it would compute, so a page
 that already has it does not compute it twice) and returns a plotly figure; no I/O, no display.
@@ -28,7 +28,6 @@ from aitoearn_lab.charts.style import (
 from aitoearn_lab.metrics.answers import WITHIN
 from aitoearn_lab.metrics.categories import CATEGORIES
 from aitoearn_lab.metrics.compare import compare_models
-from aitoearn_lab.metrics.drift import trend
 from aitoearn_lab.metrics.lateness import overdue
 from aitoearn_lab.metrics.usable import time_to_usable
 from aitoearn_lab.metrics.wasted import wasted_time
@@ -40,11 +39,6 @@ CATEGORY_COLORS: Final = {
     "invalid_input": "#76b7b2",
     "upstream": "#e15759",
     "other": "#bab0ac",
-}
-TREND_METRICS: Final = {
-    "total_s_p50": "Median turnaround of successes",
-    "total_s_p95": "p95 turnaround of successes",
-    "failure_rate": "Failure rate",
 }
 
 
@@ -237,76 +231,6 @@ def overdue_tasks(
     return build_figure(traces, layout)
 
 
-def trend_lines(
-    df: pd.DataFrame,
-    *,
-    freq: str = "1D",
-    metric: str = "total_s_p50",
-    by: str = "model",
-    table: pd.DataFrame | None = None,
-) -> go.Figure:
-    """One line per model over periods; periods flagged as a worse shift are ringed in red.
-
-    ``table``: :func:`~aitoearn_lab.trend` of ``df`` at ``freq`` by ``by``, when already computed.
-    """
-    if metric not in TREND_METRICS:
-        raise ValueError(
-            f"metric must be one of {', '.join(map(repr, TREND_METRICS))}; got {metric!r}"
-        )
-    title = f"{TREND_METRICS[metric]} per period ({freq})"
-    table = trend(df, freq=freq, by=by) if table is None else table
-    if table.empty:
-        return message_figure(title, "No tasks to show over time.")
-    colors = model_colors(df[by]) if by == "model" else {}
-    traces: list[dict[str, Any]] = []
-    for group, rows in table.groupby(by, sort=True):
-        values = rows[metric].to_numpy(dtype=float)
-        traces.append(
-            {
-                "type": "scatter",
-                "mode": "lines+markers",
-                "name": label(group),
-                "x": rows["period_start"].tolist(),
-                "y": values,
-                "line": {"color": colors.get(str(group))},
-                "hovertext": [
-                    f"<b>{label(group)}</b> {start:%Y-%m-%d %H:%M}: {_shown(metric, v)}"
-                    f" ({n:,} tasks){'<br>' + label(reason) if shift else ''}"
-                    for start, v, n, shift, reason in zip(
-                        rows["period_start"],
-                        values,
-                        rows["tasks"],
-                        rows["shift"],
-                        rows["shift_reason"],
-                        strict=True,
-                    )
-                ],
-                "hoverinfo": "text",
-            }
-        )
-    shifted = table[table["shift"]]
-    if not shifted.empty:
-        traces.append(
-            {
-                "type": "scatter",
-                "mode": "markers",
-                "name": "worse than before",
-                "x": shifted["period_start"].tolist(),
-                "y": shifted[metric].to_numpy(dtype=float),
-                "marker": {"symbol": "circle-open", "size": 16, "color": "#e15759"},
-                "hoverinfo": "skip",
-            }
-        )
-    layout = base_layout(title)
-    layout["xaxis"] = {"title": {"text": "period (UTC)"}}
-    layout["yaxis"] = {
-        "title": {"text": "share failed" if metric == "failure_rate" else "seconds"},
-        "tickformat": ".0%" if metric == "failure_rate" else "",
-        "rangemode": "tozero",
-    }
-    return build_figure(traces, layout)
-
-
 def wasted_time_bars(
     df: pd.DataFrame, *, rules: dict[str, str] | None = None, table: pd.DataFrame | None = None
 ) -> go.Figure:
@@ -369,9 +293,3 @@ _NICE_RATIOS: Final = (
     0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 3.0, 5.0, 7.5,
     10.0, 15.0, 20.0, 30.0, 50.0, 100.0,
 )  # fmt: skip
-
-
-def _shown(metric: str, value: float) -> str:
-    if math.isnan(value):
-        return "–"
-    return f"{value:.1%}" if metric == "failure_rate" else seconds_text(value)

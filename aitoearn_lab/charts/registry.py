@@ -14,13 +14,13 @@ import plotly.graph_objects as go
 from aitoearn_lab.charts.answers import (
     like_for_like_ratios,
     overdue_tasks,
-    trend_lines,
     usable_time_bars,
     wasted_time_bars,
 )
 from aitoearn_lab.charts.context import activity, error_signatures, message_figure, render_heatmap
 from aitoearn_lab.charts.latency import latency_distribution, latency_ecdf
 from aitoearn_lab.charts.outcome import failure_rates, queue_render_bars, state_mix
+from aitoearn_lab.charts.trends import trend_panels
 from aitoearn_lab.metrics.answers import (
     Answer,
     like_for_like_answer,
@@ -166,7 +166,7 @@ CHARTS: Final[tuple[Chart, ...]] = (
     Chart(
         key="trend",
         title="Trend",
-        function=trend_lines,
+        function=trend_panels,
         answer=trend_answer,
         needs="finished tasks",
     ),

@@ -138,7 +138,9 @@ def trend(
     )
     times = _sorted_times(ids[good], total[good], n)
     _shifts(table, by, times, alpha)
-    return table[[by, *TREND_COLUMNS]]
+    table = table[[by, *TREND_COLUMNS]]
+    table.attrs["alpha"] = alpha  # what a chart rings: the periods each test flagged
+    return table
 
 
 def _sorted_times(ids: np.ndarray, values: np.ndarray, n: int) -> list[np.ndarray]:

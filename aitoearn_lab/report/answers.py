@@ -191,7 +191,6 @@ def trend_section(changes: pd.DataFrame, charts: Mapping[str, str], freq: str) -
         lead,
         listing,
         h.chart(charts["trend"]),
-        h.chart(charts["trend_failures"]),
     )
 
 

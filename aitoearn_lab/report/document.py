@@ -228,15 +228,6 @@ class Report:
             for chart in CHARTS
         }
 
-    def _page_figures(self) -> dict[str, go.Figure]:
-        # The page shows the trend chart twice: turnaround (its default) and failure rate.
-        drawn = self.figures()
-        trend_chart = next(chart for chart in CHARTS if chart.key == "trend")
-        drawn["trend_failures"] = trend_chart.draw(
-            self.df, freq=self.trend_freq, metric="failure_rate", table=self.trend
-        )
-        return drawn
-
     # --- exports ------------------------------------------------------------------------------
 
     def html(self, *, files: dict[str, str] | None = None) -> str:
@@ -256,7 +247,7 @@ class Report:
                 config=_PLOTLY_CONFIG,
                 default_width="100%",
             )
-            for name, figure in self._page_figures().items()
+            for name, figure in self.figures().items()
         }
         body = body_sections(
             figures=self.headline,

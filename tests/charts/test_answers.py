@@ -10,12 +10,12 @@ import pytest
 from aitoearn_lab.charts.answers import (
     like_for_like_ratios,
     overdue_tasks,
-    trend_lines,
     usable_time_bars,
     wasted_time_bars,
 )
 from aitoearn_lab.charts.registry import CHARTS, Chart
-from tests.metrics.test_drift import slow_day_frame
+from aitoearn_lab.charts.trends import trend_lines, trend_panels
+from tests.metrics.test_drift import failing_day_frame, slow_day_frame
 from tests.metrics.test_lateness import at, stuck_frame
 from tests.metrics.test_usable import flip_frame, simpson_frame
 from tests.support.records import done, frame, world_frame
@@ -52,6 +52,22 @@ def test_trend_chart_rings_the_slow_day_frame() -> None:
     assert ring.name == "worse than before" and list(ring.y) == [304.5]
     with pytest.raises(ValueError, match="metric must be one of"):
         trend_lines(slow_day_frame(), metric="p99")
+
+
+def test_trend_panels_ring_the_figure_that_got_worse() -> None:
+    # A slow day: its turnaround is ringed, on the top panel only.
+    slow = trend_panels(slow_day_frame(), freq="1D")
+    rings = [trace for trace in slow.data if trace.name == "worse than before"]
+    assert [(ring.yaxis, list(ring.y)) for ring in rings] == [("y", [304.5])]
+    # A day of failures (10 of 20 against 2 of 40): ringed on the failure-rate panel only,
+    # where the line reads 5%, 5%, 50%.
+    failing = trend_panels(failing_day_frame(), freq="1D")
+    rings = [trace for trace in failing.data if trace.name == "worse than before"]
+    assert [(ring.yaxis, list(ring.y)) for ring in rings] == [("y2", [0.5])]
+    rate = next(t for t in failing.data if t.yaxis == "y2" and t.name == "A")
+    assert list(rate.y) == [0.05, 0.05, 0.5]
+    assert rate.showlegend is False and rate.legendgroup == "A"  # one legend entry per model
+    assert trend_lines(failing_day_frame(), freq="1D").data[-1].name == "A"  # no ring: p50 same
 
 
 def test_wasted_time_stacks_by_category() -> None:

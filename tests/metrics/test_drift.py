@@ -42,7 +42,8 @@ def test_a_slow_day_is_flagged_and_the_percentiles_are_right() -> None:
     assert math.isnan(table["turnaround_p_value"].iloc[1])
 
 
-def test_a_day_of_failures_is_flagged_by_the_two_proportion_test() -> None:
+def failing_day_frame() -> pd.DataFrame:
+    """Three days of 20 tasks (60 s successes); 1, 1, then 10 of them fail after 30 s."""
     rows, number = [], 0
     for day, failures in ((0, 1), (1, 1), (2, 10)):
         for i in range(20):
@@ -54,7 +55,11 @@ def test_a_day_of_failures_is_flagged_by_the_two_proportion_test() -> None:
             else:
                 rows.append(done(number, "A", queue=0, render=60, submitted=submitted))
             number += 1
-    table = trend(frame(rows), freq="1D")
+    return frame(rows)
+
+
+def test_a_day_of_failures_is_flagged_by_the_two_proportion_test() -> None:
+    table = trend(failing_day_frame(), freq="1D")
     assert table["failed"].tolist() == [1, 1, 10]
     assert table["failure_rate"].tolist() == [0.05, 0.05, 0.5]
     # Wilson 95% for 10 of 20: centre (0.5 + z²/40)/(1 + z²/20), half-width z·sqrt(0.25/20 +

@@ -90,7 +90,7 @@ def test_report_html_is_self_contained(written: dict[str, Path]) -> None:
     assert not re.search(r"<script[^>]*\bsrc\s*=", page, re.IGNORECASE)
     assert not re.search(r"<link[^>]*\bhref\s*=\s*[\"']?(https?:)?//", page, re.IGNORECASE)
     assert not re.search(r"@import", page)
-    assert page.count("Plotly.newPlot(") == 14  # every chart, the trend twice
+    assert page.count("Plotly.newPlot(") == 13  # every chart once
     assert len(re.findall(r"\* plotly\.js v\d", page)) == 1  # the library inline, once
     for anchor in (
         "usable",
@@ -240,8 +240,8 @@ def test_public_names_are_exported_sorted_and_lazy() -> None:
     [
         ([None], "1 of 1 task IDs could not be fetched", 7),
         ([], "The table is empty", 7),
-        # A submitted task is a period of the trend: its two charts are drawn.
-        ([record(1, "solo", "queued", submitted=0)], "No task has finished yet", 9),
+        # A submitted task is a period of the trend: its chart is drawn.
+        ([record(1, "solo", "queued", submitted=0)], "No task has finished yet", 8),
     ],
 )
 def test_a_page_even_without_finished_tasks(
