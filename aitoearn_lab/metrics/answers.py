@@ -48,9 +48,9 @@ class Answer:
 def usable_answer(df: pd.DataFrame) -> Answer:
     """:func:`~aitoearn_lab.time_to_usable` over all inputs, and which model is fastest.
 
-    Over all inputs: ranked like for like it costs a bootstrap per model and input
-    configuration (about 0.25 s at 50,000 tasks), too slow to redraw on every filter change, so
-    the sentence points to the like-for-like comparison, which says whether the mixes matter.
+    Over all inputs: ranking like for like costs a bootstrap per model and input configuration
+    (about 0.25 s at 50,000 tasks), too slow for every filter change, so the sentence points to
+    the like-for-like comparison, which says whether the mixes change the answer.
     """
     table = time_to_usable(df)
     said = [fastest_sentence(table)]
