@@ -101,8 +101,9 @@ def mix_summary(overall: pd.DataFrame, matched: pd.DataFrame) -> list[str]:
     within = matched.attrs.get("within", list(WITHIN))
     inside = "the same " + " and ".join(_column_word(column) for column in within)
     changes = mix_changes(overall, matched)
-    changed = [change for change in changes if change.verdict_changed]
-    moved = [change for change in changes if not change.verdict_changed]
+    apart = [change for change in changes if not change.comparable]
+    changed = [change for change in changes if change.comparable and change.verdict_changed]
+    moved = [change for change in changes if change.comparable and not change.verdict_changed]
     if changed:
         listed = [
             f"{c.row.model} is {verdict_words(c.overall_verdict)} overall but "
@@ -113,6 +114,11 @@ def mix_summary(overall: pd.DataFrame, matched: pd.DataFrame) -> list[str]:
         said = [
             f"The input mixes change the answer. Compared with {baseline} inside {inside}: "
             f"{_some(listed)}. The like-for-like answer is the one to trust."
+        ]
+    elif apart:
+        said = [
+            f"Compared with {baseline} inside {inside}, every model that can be compared like "
+            "for like gets the verdict it gets overall."
         ]
     else:
         said = [
@@ -127,6 +133,14 @@ def mix_summary(overall: pd.DataFrame, matched: pd.DataFrame) -> list[str]:
         said.append(
             f"Like for like, the ratio of medians moves by more than 10% for {models} with the "
             f"same verdict: {_some(ratios, joiner=', ')}."
+        )
+    if apart:
+        counts = [
+            f"{c.row.model} ({c.row.tasks:,} against {c.row.baseline_tasks:,})" for c in apart
+        ]
+        said.append(
+            f"Too few tasks in input configurations shared with {baseline} to compare like for "
+            f"like: {_some(counts, joiner=', ')}; their overall verdicts rest on different inputs."
         )
     return said
 

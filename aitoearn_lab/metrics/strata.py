@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from aitoearn_lab.metrics.stats import bootstrap_medians, mann_whitney_sorted, median_of_sorted
-from aitoearn_lab.metrics.verdicts import settle
+from aitoearn_lab.metrics.verdicts import TOO_FEW, settle
 
 _NORMAL = NormalDist()
 MISSING_KEY = "(missing)"
@@ -47,7 +47,7 @@ def stratum_codes(df: pd.DataFrame, within: Sequence[str]) -> tuple[np.ndarray, 
     combined = np.zeros(len(df), dtype=np.int64)
     texts: list[list[str]] = []
     for name in columns:
-        codes, uniques = pd.factorize(df[name], sort=True, use_na_sentinel=True)
+        codes, uniques = _factorized(df[name])
         values = [_text(value) for value in uniques] + [MISSING_KEY]
         codes = np.where(codes < 0, len(values) - 1, codes)
         combined = combined * len(values) + codes
@@ -61,6 +61,21 @@ def stratum_codes(df: pd.DataFrame, within: Sequence[str]) -> tuple[np.ndarray, 
             parts.append(values[position])
         labels.append(" | ".join(reversed(parts)))
     return inverse.reshape(-1), labels
+
+
+def _factorized(column: pd.Series) -> tuple[np.ndarray, list[Any]]:
+    """Codes and sorted values of a column, text compared without case (missing: -1).
+
+    The platform sends the same resolution as "720p" from one model and "720P" from another;
+    split by case, the two would share no stratum and nothing would be compared like for like.
+    Only the distinct values are folded, so a million rows cost no more.
+    """
+    codes, uniques = pd.factorize(column, sort=True, use_na_sentinel=True)
+    if not any(isinstance(value, str) for value in uniques):
+        return codes, list(uniques)
+    folded = [value.lower() if isinstance(value, str) else value for value in uniques]
+    merged_codes, merged = pd.factorize(pd.Index(folded, dtype=object), sort=True)
+    return np.where(codes >= 0, merged_codes[np.maximum(codes, 0)], -1), list(merged)
 
 
 def stratum_keys(df: pd.DataFrame, within: Sequence[str]) -> pd.Series:
@@ -237,7 +252,13 @@ def mix_notes(
     notes: list[str] = []
     for change in mix_changes(overall, like_for_like, threshold=threshold):
         row = change.row
-        if change.verdict_changed:
+        if not change.comparable:
+            notes.append(
+                f"{row.model} cannot be compared with {row.baseline} like for like ({within}): "
+                f"only {row.tasks:,} against {row.baseline_tasks:,} comparable tasks, so its "
+                f"overall verdict ({change.overall_verdict}) rests on different inputs."
+            )
+        elif change.verdict_changed:
             notes.append(
                 f"{row.model} got a different mix of inputs than {row.baseline}: overall it is "
                 f"{verdict_words(change.overall_verdict)}, but like for like ({within}, "
@@ -261,6 +282,11 @@ class MixChange:
     """Its row of the like-for-like table (a named tuple)."""
     overall_verdict: str
     overall_ratio: float
+
+    @property
+    def comparable(self) -> bool:
+        """Enough tasks in shared input configurations for a like-for-like verdict."""
+        return bool(self.row.verdict != TOO_FEW)
 
     @property
     def verdict_changed(self) -> bool:

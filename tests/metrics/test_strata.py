@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from aitoearn_lab import compare_models, mix_notes
+from aitoearn_lab.metrics.answers import mix_summary
 from aitoearn_lab.metrics.compare import COMPARE_COLUMNS
 from aitoearn_lab.metrics.verdicts import MIN_TASKS
 from tests.metrics.test_usable import simpson_frame
@@ -98,3 +99,31 @@ def test_verdict_interval_and_p_value_never_contradict() -> None:
             assert row["difference_lo"] > 0
             seen.add("slower")
     assert "slower" in seen
+
+
+def test_a_resolution_in_capitals_is_the_same_stratum() -> None:
+    # The platform sends "720P" from one model and "720p" from another (the reference answers).
+    rows = [done(i, "A", queue=0, render=30 + i, resolution="720P") for i in range(6)]
+    rows += [done(50 + i, "B", queue=0, render=40 + i, resolution="720p") for i in range(6)]
+    a = compare_models(frame(rows), baseline="B", within=["input_resolution"]).iloc[1]
+    assert (a["model"], a["tasks"], a["baseline_tasks"], a["strata"]) == ("A", 6, 6, 1)
+    assert a["excluded_tasks"] == 0 and a["verdict"] == "faster"
+
+
+def test_a_model_with_no_shared_inputs_is_not_an_answer_that_changed() -> None:
+    rows = [done(i, "A", queue=0, render=30 + i, resolution="1080p") for i in range(6)]
+    rows += [done(50 + i, "B", queue=0, render=40 + i, resolution="720p") for i in range(6)]
+    tasks = frame(rows)
+    overall = compare_models(tasks, baseline="B")
+    matched = compare_models(tasks, baseline="B", within=["input_resolution"])
+    assert matched.set_index("model").loc["A", "verdict"] == "too few tasks"
+    assert mix_notes(overall, matched) == [
+        "A cannot be compared with B like for like (input_resolution): only 0 against 0 "
+        "comparable tasks, so its overall verdict (faster) rests on different inputs."
+    ]
+    assert mix_summary(overall, matched) == [
+        "Compared with B inside the same resolution, every model that can be compared like for "
+        "like gets the verdict it gets overall.",
+        "Too few tasks in input configurations shared with B to compare like for like: A (0 "
+        "against 0); their overall verdicts rest on different inputs.",
+    ]

@@ -2,7 +2,8 @@
 
 The bodies are the reference file's, byte for byte as JSON: a success with ``watermark`` and no
 ``coverUrl``, a failure, a running task, an unknown ID. They go through ``to_frame`` and through
-a real fetch over loopback HTTP from a stand-in server, and through the command line.
+a real fetch over loopback HTTP from a stand-in server, and through the command line; two
+models' tasks in the same shape go through the answers and the dashboard.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from aitoearn_lab import Client, data_notes, read_tasks, to_frame
+from aitoearn_lab import Client, compare_models, dashboard, data_notes, read_tasks, to_frame
+from aitoearn_lab.charts.registry import DASHBOARD_CHARTS
 from aitoearn_lab.cli.commands import cli
 from tests.support import DATA
 from tests.support.remote import Crafted, RemoteService
@@ -121,3 +123,46 @@ def test_real_shaped_answers_through_the_command_line(
     assert result.exit_code == 0, result.output
     assert "anomal" not in result.stderr
     check(read_tasks(out))
+
+
+def real_shaped_models() -> pd.DataFrame:
+    """Two models' tasks in the reference's shape, each model writing its resolution as the
+    reference does: "720p" (the success's model) and "720P" (the failure's)."""
+    known = answers()
+    records, start = [], pd.Timestamp("2026-07-02T12:00:00Z")
+    for model, seconds, resolution in (("seedance-2-fast-beta", 60, "720p"), ("grok", 90, "720P")):
+        for i in range(12):
+            body = copy.deepcopy(known["get_task_failure" if i == 0 else "get_task_success"])
+            task = body["data"]
+            at = start + pd.Timedelta(minutes=3 * i)
+            task.update(
+                id=f"{len(records):024x}",
+                model=model,
+                submittedAt=f"{at:%Y-%m-%dT%H:%M:%S.000Z}",
+                startedAt=f"{at:%Y-%m-%dT%H:%M:%S.000Z}",
+                finishedAt=f"{at + pd.Timedelta(seconds=seconds + i):%Y-%m-%dT%H:%M:%S.000Z}",
+            )
+            task["input"].update(resolution=resolution, duration=5)
+            records.append(task)
+    tasks = to_frame(records)
+    tasks["fetched_at"] = start + pd.Timedelta(hours=1)
+    return tasks
+
+
+def test_the_answers_compare_real_shaped_models_like_for_like() -> None:
+    tasks = real_shaped_models()
+    assert tasks["anomalies"].isna().all()
+    board = dashboard(tasks)
+    titles = [chart.title for chart in DASHBOARD_CHARTS]
+    board.figure("Like for like")
+    said = board.answers[titles.index("Like for like")].value
+    # 720p and 720P are one resolution: grok's 11 successes meet the baseline's 11.
+    assert "The input mixes do not change the answer" in said
+    matched = compare_models(tasks, within=["input_resolution", "input_duration"])
+    grok = matched.set_index("model").loc["grok"]
+    assert (grok["tasks"], grok["baseline_tasks"], grok["strata"]) == (11, 11, 1)
+    assert grok["verdict"] == "slower"
+    for chart in DASHBOARD_CHARTS:
+        board.figure(chart.title)  # every tab draws on the real shape
+        if chart.answer is not None:
+            assert board.answers[titles.index(chart.title)].value, chart.title
