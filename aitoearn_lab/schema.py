@@ -146,6 +146,14 @@ def parse_envelope(body: bytes) -> dict[str, Any]:
     return envelope
 
 
+def envelope_text(envelope: Mapping[str, Any]) -> str:
+    """An error envelope's message (at most 300 characters), or the code's known meaning."""
+    message = envelope.get("message")
+    if isinstance(message, str) and message:
+        return message[:300]
+    return CODE_MESSAGES.get(envelope["code"], "error")
+
+
 def success_envelope(data: Mapping[str, Any], *, request_id: str) -> dict[str, Any]:
     """The envelope of a successful answer (no ``timestamp``, as the server sends it)."""
     return {

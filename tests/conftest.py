@@ -10,9 +10,8 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, settings
 
-from aitoearn_lab import Client
 from aitoearn_lab.simulator import ManualClock, Simulator
-from tests.support import ANCHOR, ROOT, RecordingSleep
+from tests.support import ANCHOR, ROOT, RecordingSleep, client_maker
 
 # Property tests draw the same examples on every run and every machine (derandomize), keep no
 # example database, and have no per-example deadline (they talk to a server over loopback).
@@ -53,25 +52,15 @@ def make_client(
     sim: Simulator, clock: ManualClock, cache_path: Path, sleeps: RecordingSleep
 ) -> Iterator[Any]:
     """Build clients against the simulator; every one is closed after the test."""
-    made: list[Client] = []
-
-    def build(**overrides: Any) -> Client:
-        options: dict[str, Any] = {
-            "api_key": sim.api_key,
-            "base_url": sim.base_url,
-            "cache": cache_path,
-            "clock": clock,
-            "sleep": sleeps,
-            "workers": 8,
-        }
-        options.update(overrides)
-        client = Client(**options)
-        made.append(client)
-        return client
-
-    yield build
-    for client in made:
-        client.close()
+    with client_maker(
+        api_key=sim.api_key,
+        base_url=sim.base_url,
+        cache=cache_path,
+        clock=clock,
+        sleep=sleeps,
+        workers=8,
+    ) as build:
+        yield build
 
 
 @pytest.fixture(scope="session")

@@ -42,16 +42,7 @@ def fetch(
     ids: tuple[str, ...],
     ids_file: io.TextIOBase | None,
     output: Path | None,
-    base_url: str | None,
-    region: str | None,
-    cache_path: Path | None,
-    no_cache: bool,
-    pending_ttl: float,
-    not_found_ttl: float,
-    workers: int,
-    max_rps: float | None,
-    timeout: float,
-    max_retries: int,
+    client_options: dict[str, Any],
     no_progress: bool,
 ) -> None:
     """Fetch tasks by ID into a table.
@@ -85,17 +76,7 @@ def fetch(
     all_ids = [*ids, *source.task_ids]
     if not all_ids:
         raise click.UsageError("give task IDs as arguments or with --ids-file")
-    client = Client(
-        base_url=base_url,
-        region=region,
-        cache=False if no_cache else cache_path,
-        workers=workers,
-        pending_ttl=pending_ttl,
-        not_found_ttl=not_found_ttl,
-        timeout=timeout,
-        max_rps=max_rps,
-        max_retries=max_retries,
-    )
+    client = Client(**client_options)
     with client, sigterm_as_interrupt():
         if output is not None:  # the cache is open and fine; the output is checked next,
             check_writable(output)  # still before the first request (not after 5 s of them)

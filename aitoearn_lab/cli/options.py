@@ -140,8 +140,34 @@ def output_folder_option(help_text: str) -> Callable[[F], F]:
     )
 
 
+_CONNECTION: tuple[str, ...] = (
+    "base_url",
+    "region",
+    "cache_path",
+    "no_cache",
+    "pending_ttl",
+    "not_found_ttl",
+    "workers",
+    "max_rps",
+    "timeout",
+    "max_retries",
+)
+
+
 def connection_options(command: F) -> F:
-    """The options every command that talks to the API shares."""
+    """The options every command that talks to the API shares.
+
+    The command gets them as one ``client_options``: the keywords of
+    :class:`~aitoearn_lab.Client` (``--no-cache`` and ``--cache`` made into ``cache``).
+    """
+
+    @functools.wraps(command)
+    def gathered(*args: Any, **kwargs: Any) -> Any:
+        given = {name: kwargs.pop(name) for name in _CONNECTION}
+        cache_path, no_cache = given.pop("cache_path"), given.pop("no_cache")
+        given["cache"] = False if no_cache else cache_path
+        return command(*args, client_options=given, **kwargs)
+
     options = [
         click.option(
             "--base-url",
@@ -198,6 +224,7 @@ def connection_options(command: F) -> F:
             help="Retries per ID after a 429, a 5xx, a dropped connection or a bad answer.",
         ),
     ]
+    wrapped: Any = gathered
     for option in reversed(options):
-        command = option(command)
-    return command
+        wrapped = option(wrapped)
+    return wrapped

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -41,16 +42,7 @@ def sync(
     output: Path | None,
     since: str | None,
     max_tasks: int | None,
-    base_url: str | None,
-    region: str | None,
-    cache_path: Path | None,
-    no_cache: bool,
-    pending_ttl: float,
-    not_found_ttl: float,
-    workers: int,
-    max_rps: float | None,
-    timeout: float,
-    max_retries: int,
+    client_options: dict[str, Any],
     no_progress: bool,
 ) -> None:
     """Fetch every task of the account, no task IDs needed.
@@ -81,17 +73,7 @@ def sync(
                 "2026-07-01T12:00:00Z",
                 param_hint="--since",
             ) from None
-    client = Client(
-        base_url=base_url,
-        region=region,
-        cache=False if no_cache else cache_path,
-        workers=workers,
-        pending_ttl=pending_ttl,
-        not_found_ttl=not_found_ttl,
-        timeout=timeout,
-        max_rps=max_rps,
-        max_retries=max_retries,
-    )
+    client = Client(**client_options)
     with client, sigterm_as_interrupt():
         if output is not None:  # before the first request, as fetch does
             check_writable(output)

@@ -185,12 +185,7 @@ def _classify_exception(error: BaseException, *, task_id: str) -> Verdict:
 def api_error(envelope: dict[str, Any], task_id: str, *, request_id: str | None = None) -> APIError:
     """The error for an envelope with a non-zero ``code``, naming the request ID."""
     code = envelope["code"]
-    message = envelope.get("message")
-    text = (
-        message[:300]
-        if isinstance(message, str) and message
-        else schema.CODE_MESSAGES.get(code, "error")
-    )
+    text = schema.envelope_text(envelope)
     return _ERROR_FOR_CODE.get(code, APIError)(
         text,
         code=code,

@@ -172,12 +172,7 @@ class _Transient(Exception):
 def _read_page(reply: Reply, number: int, fetched_at: float) -> Page:
     envelope = schema.parse_envelope(reply.body)
     code = envelope["code"]
-    message = envelope.get("message")
-    text = (
-        message[:300]
-        if isinstance(message, str) and message
-        else schema.CODE_MESSAGES.get(code, "error")
-    )
+    text = schema.envelope_text(envelope)
     request_id = envelope.get("requestId")
     request_id = request_id[:64] if isinstance(request_id, str) else ""
     if code == CODE_NO_ROUTE:

@@ -103,13 +103,7 @@ def like_for_like_section(
         else ""
     )
     frame = matched.copy()
-    is_baseline = frame["verdict"] == "baseline"
-    frame["ratio_text"] = [
-        "–" if base else h.ratio(r) + (f" ({lo:.2f}–{hi:.2f})" if pd.notna(lo) else "")
-        for base, r, lo, hi in zip(
-            is_baseline, frame["ratio"], frame["ratio_lo"], frame["ratio_hi"], strict=True
-        )
-    ]
+    frame["ratio_text"] = h.ratio_texts(frame)
     frame["comparable"] = [
         f"{h.integer(n)} / {h.integer(b)}"
         for n, b in zip(frame["tasks"], frame["baseline_tasks"], strict=True)

@@ -113,6 +113,23 @@ def ratio(value: object) -> str:
     return "–" if _missing(value) else f"×{float(value):.2f}"  # type: ignore[arg-type]
 
 
+def ratio_texts(comparison: pd.DataFrame) -> list[str]:
+    """A :func:`~aitoearn_lab.compare_models` table's ratios with their 95% intervals, as
+    ``×1.21 (1.08–1.33)``; "–" on the baseline's row."""
+    return [
+        "–"
+        if verdict == "baseline"
+        else ratio(r) + (f" ({lo:.2f}–{hi:.2f})" if pd.notna(lo) else "")
+        for verdict, r, lo, hi in zip(
+            comparison["verdict"],
+            comparison["ratio"],
+            comparison["ratio_lo"],
+            comparison["ratio_hi"],
+            strict=True,
+        )
+    ]
+
+
 def p_value(value: object) -> str:
     if _missing(value):
         return "–"

@@ -213,12 +213,7 @@ def compare_section(comparison: pd.DataFrame, colors: Mapping[str, str]) -> str:
             strict=True,
         )
     ]
-    frame["ratio_text"] = [
-        "–" if base else h.ratio(r) + (f" ({lo:.2f}–{hi:.2f})" if pd.notna(lo) else "")
-        for base, r, lo, hi in zip(
-            is_baseline, frame["ratio"], frame["ratio_lo"], frame["ratio_hi"], strict=True
-        )
-    ]
+    frame["ratio_text"] = h.ratio_texts(frame)
     columns = [
         h.model_column(colors),
         h.Column(key="tasks", header="tasks", format=h.integer),

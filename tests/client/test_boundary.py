@@ -17,7 +17,7 @@ import requests
 
 from aitoearn_lab import AuthenticationError, Client, schema
 from aitoearn_lab.simulator import ManualClock
-from tests.support import ANCHOR, RecordingSleep
+from tests.support import ANCHOR, RecordingSleep, client_maker
 from tests.support.records import record
 from tests.support.remote import Crafted, RemoteService, envelope
 
@@ -34,26 +34,15 @@ def service() -> Iterator[RemoteService]:
 
 @pytest.fixture
 def connect(service: RemoteService) -> Iterator[Any]:
-    made: list[Client] = []
-
-    def build(**overrides: Any) -> Client:
-        options: dict[str, Any] = {
-            "api_key": KEY,
-            "base_url": service.base_url,
-            "cache": False,
-            "clock": ManualClock(ANCHOR),
-            "sleep": RecordingSleep(),
-            "workers": 2,
-            "max_retries": 1,
-        }
-        options.update(overrides)
-        client = Client(**options)
-        made.append(client)
-        return client
-
-    yield build
-    for client in made:
-        client.close()
+    with client_maker(
+        api_key=KEY,
+        base_url=service.base_url,
+        cache=False,
+        each=lambda: {"clock": ManualClock(ANCHOR), "sleep": RecordingSleep()},
+        workers=2,
+        max_retries=1,
+    ) as build:
+        yield build
 
 
 class TickingClock:

@@ -15,14 +15,13 @@ import pytest
 
 from aitoearn_lab import (
     AuthenticationError,
-    Client,
     ListingUnavailableError,
     TransportError,
     data_notes,
 )
 from aitoearn_lab.client.holdings import Holdings
 from aitoearn_lab.simulator import ManualClock, World
-from tests.support import ANCHOR, DATA, RecordingSleep
+from tests.support import ANCHOR, DATA, RecordingSleep, client_maker
 from tests.support.listing import ListingService, arrivals
 
 REAL = json.loads((DATA / "real-shaped-answers.json").read_text("utf-8"))
@@ -56,25 +55,15 @@ def service(world: World, clock: ManualClock) -> Iterator[ListingService]:
 
 @pytest.fixture
 def client_for(service: ListingService, clock: ManualClock, cache_path: Path) -> Iterator[Any]:
-    made: list[Client] = []
-
-    def build(**overrides: Any) -> Client:
-        options: dict[str, Any] = {
-            "api_key": service.api_key,
-            "base_url": service.base_url,
-            "cache": cache_path,
-            "clock": clock,
-            "sleep": RecordingSleep(),
-            "workers": 8,
-        }
-        options.update(overrides)
-        client = Client(**options)
-        made.append(client)
-        return client
-
-    yield build
-    for client in made:
-        client.close()
+    with client_maker(
+        api_key=service.api_key,
+        base_url=service.base_url,
+        cache=cache_path,
+        clock=clock,
+        each=lambda: {"sleep": RecordingSleep()},
+        workers=8,
+    ) as build:
+        yield build
 
 
 def test_a_first_sync_holds_every_task_of_the_account_once(

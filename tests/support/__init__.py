@@ -6,11 +6,12 @@ import sqlite3
 import sys
 import time
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from aitoearn_lab.client.api import Client
 from aitoearn_lab.simulator import Simulator
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,6 +33,26 @@ def sqlite_file(path: Path | str, **options: Any) -> Iterator[sqlite3.Connection
             yield connection
     finally:
         connection.close()
+
+
+@contextmanager
+def client_maker(
+    *, each: Callable[[], dict[str, Any]] = dict, **defaults: Any
+) -> Iterator[Callable[..., Client]]:
+    """A maker of clients with these keywords, and those ``each()`` makes anew for every client
+    (a clock, a sleep); a test's own keywords win. Every client is closed at the end."""
+    made: list[Client] = []
+
+    def build(**overrides: Any) -> Client:
+        client = Client(**{**defaults, **each(), **overrides})
+        made.append(client)
+        return client
+
+    try:
+        yield build
+    finally:
+        for client in made:
+            client.close()
 
 
 class RecordingSleep:

@@ -207,13 +207,7 @@ def test_ctrl_c_between_answers_still_keeps_the_answers_in_flight(
     slow_sim.faults = replace(slow_sim.faults, fast_s=0.05)
     monkeypatch.setattr(sys, "stderr", InterruptOnWrite(4))
     with (
-        Client(
-            api_key=slow_sim.api_key,
-            base_url=slow_sim.base_url,
-            cache=cache,
-            clock=slow_sim.clock.now,
-            workers=WORKERS,
-        ) as client,
+        client_of(slow_sim, cache) as client,
         pytest.raises(KeyboardInterrupt),
     ):
         client.fetch(slow_sim.task_ids, progress=True)
@@ -221,6 +215,17 @@ def test_ctrl_c_between_answers_still_keeps_the_answers_in_flight(
     answered = set(slow_sim.request_counts())
     assert WORKERS < len(answered) < TASKS
     assert saved_rows(cache) == len(answered)  # every answer the server gave was kept
+
+
+def client_of(sim: Simulator, cache: Path) -> Client:
+    """A client of the paced simulator, on its clock, with this module's workers."""
+    return Client(
+        api_key=sim.api_key,
+        base_url=sim.base_url,
+        cache=cache,
+        clock=sim.clock.now,
+        workers=WORKERS,
+    )
 
 
 def fetch_interrupted_at_call(client: Client, sim: Simulator, n: int, *, after: int) -> None:
@@ -258,13 +263,7 @@ def test_a_ctrl_c_landing_at_any_call_keeps_every_answer(
         slow_sim.reset_log()
         cache = tmp_path / f"at-call-{n}.sqlite"
         with (
-            Client(
-                api_key=slow_sim.api_key,
-                base_url=slow_sim.base_url,
-                cache=cache,
-                clock=slow_sim.clock.now,
-                workers=WORKERS,
-            ) as client,
+            client_of(slow_sim, cache) as client,
             pytest.raises(KeyboardInterrupt),
         ):
             fetch_interrupted_at_call(client, slow_sim, n, after=20)
